@@ -1,0 +1,3 @@
+"""emosynth: synthesize emotion-recognition training data with LLMs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from emosynth.cli import app
+
+app()

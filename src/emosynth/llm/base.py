@@ -1,0 +1,107 @@
+"""The backend interface (chat messages + sampling + optional JSON schema in; text + usage out) and registry.
+
+Backends are registered as lazy ``"module:Class"`` strings, so importing emosynth never imports
+llama_cpp, openai or torch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from emosynth.errors import UnknownNameError
+
+BACKENDS: dict[str, str] = {
+    "llamacpp": "emosynth.llm.llamacpp:LlamaCppBackend",
+    "openai": "emosynth.llm.openai_compat:OpenAIBackend",
+    "transformers": "emosynth.llm.hf_local:TransformersBackend",
+}
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat completion request. ``sample_index`` separates repeated samples of the same prompt."""
+
+    messages: tuple[dict[str, str], ...]
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_tokens: int = 512
+    seed: int | None = None
+    json_schema: dict[str, Any] | None = None
+    repeat_penalty: float = 1.1
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    sample_index: int = 0
+
+    def canonical(self) -> str:
+        """Sorted-key JSON of everything that determines the answer (the cache key's payload)."""
+        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Completion:
+    """A backend's answer."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+    seconds: float = 0.0
+    cached: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def truncated(self) -> bool:
+        """True when the reply was cut off by ``max_tokens``: such a reply is rejected, not parsed."""
+        return self.finish_reason == "length"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LLMBackend:
+    """Base class of backends. Subclasses implement ``complete`` and set ``name`` and ``model_id``."""
+
+    name: str = "base"
+    model_id: str = ""
+
+    def complete(self, request: ChatRequest) -> Completion:
+        raise NotImplementedError
+
+    def complete_many(self, requests: Iterable[ChatRequest]) -> Iterator[tuple[int, Completion]]:
+        """Answer many requests; yields ``(position, completion)`` in completion order (serial here)."""
+        for i, req in enumerate(requests):
+            yield i, self.complete(req)
+
+    def identity(self) -> str:
+        """What distinguishes this backend's answers in the cache: backend name and model identity."""
+        return f"{self.name}:{self.model_id}"
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (servers, models)."""
+
+
+def cache_key(identity: str, request: ChatRequest) -> str:
+    """sha256 of the backend identity and the canonical request (includes seed and sample index)."""
+    return hashlib.sha256(f"{identity}\n{request.canonical()}".encode()).hexdigest()
+
+
+def backend_class(name: str) -> type[LLMBackend]:
+    """Resolve a registered backend name to its class, importing its module only now."""
+    if name not in BACKENDS:
+        close = difflib.get_close_matches(name, BACKENDS, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise UnknownNameError(f"Unknown backend '{name}'.{hint} Available: {', '.join(BACKENDS)}")
+    module, cls = BACKENDS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def get_backend(name: str, **kwargs: Any) -> LLMBackend:
+    """Instantiate a backend by registry name."""
+    return backend_class(name)(**kwargs)

@@ -1,0 +1,70 @@
+"""In-process llama.cpp backend (llama-cpp-python), the default."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from emosynth.errors import BackendError, requires
+from emosynth.llm.base import ChatRequest, Completion, LLMBackend
+from emosynth.llm.embedded import resolve_model
+
+log = logging.getLogger(__name__)
+
+
+class LlamaCppBackend(LLMBackend):
+    """A GGUF model run in this process; JSON schemas are enforced by llama.cpp's grammar sampler.
+
+    Args:
+        model: an embedded model name (``emosynth models``) or a path to a GGUF file.
+        n_ctx: context window in tokens.
+        n_threads: CPU threads (default: all cores).
+    """
+
+    name = "llamacpp"
+
+    def __init__(self, model: str | None = None, n_ctx: int = 4096, n_threads: int | None = None, **_: object):
+        llama_cpp = requires("llama_cpp", "llm", "llama-cpp-python==0.3.36")
+        path, self.model_id = resolve_model(model)
+        self.path = Path(path)
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(self.path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or os.cpu_count(),
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise BackendError(f"llama.cpp cannot load {self.path}: {exc}") from exc
+
+    def complete(self, request: ChatRequest) -> Completion:
+        kwargs = {}
+        if request.json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+        start = time.perf_counter()
+        out = self.llm.create_chat_completion(
+            messages=list(request.messages),
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=request.max_tokens,
+            seed=request.seed,
+            repeat_penalty=request.repeat_penalty,
+            presence_penalty=request.presence_penalty,
+            frequency_penalty=request.frequency_penalty,
+            **kwargs,
+        )
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "",
+            finish_reason=choice.get("finish_reason") or "stop",
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            model=self.model_id,
+            seconds=time.perf_counter() - start,
+        )
+
+    def close(self) -> None:
+        self.llm.close()

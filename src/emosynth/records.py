@@ -1,0 +1,73 @@
+"""The record types every stage passes around: ``Turn`` and ``Dialogue`` (ERC), ``Example`` (utterance level)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Turn:
+    """One utterance of a dialogue."""
+
+    speaker: str
+    text: str
+    emotion: str
+
+
+@dataclass(slots=True)
+class Dialogue:
+    """A multi-party dialogue with one emotion label per turn, real or synthetic."""
+
+    id: str
+    turns: list[Turn]
+    taxonomy: str
+    source: str = "synthetic"
+    mode: str | None = None
+    target_emotion: str | None = None
+    backend: str | None = None
+    model: str | None = None
+    seed: int | None = None
+    prompt_version: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def speakers(self) -> list[str]:
+        """Speakers in order of first appearance."""
+        return list(dict.fromkeys(t.speaker for t in self.turns))
+
+    @property
+    def emotions(self) -> list[str]:
+        return [t.emotion for t in self.turns]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["speakers"] = self.speakers
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Dialogue:
+        d = dict(d)
+        d.pop("speakers", None)
+        d["turns"] = [Turn(**t) for t in d["turns"]]
+        return cls(**d)
+
+
+@dataclass(slots=True)
+class Example:
+    """One text with one or more labels (utterance-level datasets; optional context)."""
+
+    id: str
+    text: str
+    labels: list[str]
+    taxonomy: str
+    context: str | None = None
+    source: str = "synthetic"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Example:
+        return cls(**d)

@@ -1,0 +1,1 @@
+"""Generation pipelines: ERC dialogues (``dialogues.py``)."""

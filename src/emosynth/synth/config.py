@@ -1,0 +1,94 @@
+"""The one typed configuration of a dialogue-generation run (saved beside every output)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from emosynth.errors import ConfigError
+
+PRESETS = {
+    # Kaplan, Carneiro, Wermter 2025: the model labels its own turns with numbered symbols; no cues, no examples.
+    "paper": {"labels": "llm", "cues": False, "few_shot": 0},
+    # What we measured to keep labels faithful with a small model: planned emotions with per-turn cues.
+    "default": {"labels": "planned", "cues": True, "few_shot": 0},
+}
+# Fields that change what a dialogue looks like: resuming into an output made with other values is refused.
+IDENTITY_FIELDS = (
+    "taxonomy",
+    "mode",
+    "labels",
+    "seed",
+    "min_turns",
+    "max_turns",
+    "min_speakers",
+    "max_speakers",
+    "cues",
+    "few_shot",
+    "prompt_version",
+    "temperature",
+    "top_p",
+    "repeat_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "cue_file",
+    "scenario_file",
+    "transitions_file",
+)
+
+
+class DialogueConfig(BaseModel):
+    """Settings of ``emosynth generate dialogues``."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    taxonomy: str = "meld"
+    mode: Literal["natural", "balanced"] = "balanced"
+    labels: Literal["planned", "llm"] = "planned"
+    n: int = Field(50, ge=1)
+    seed: int = 0
+    min_turns: int = Field(4, ge=2)
+    max_turns: int = Field(12, ge=2, le=40)
+    min_speakers: int = Field(2, ge=2)
+    max_speakers: int = Field(4, ge=2, le=10)
+    cues: bool = True
+    few_shot: int = Field(0, ge=0, le=5)
+    max_attempts: int = Field(3, ge=1, le=20)
+    temperature: float = Field(0.8, ge=0.0, le=2.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    repeat_penalty: float = Field(1.1, ge=1.0, le=2.0)
+    presence_penalty: float = Field(0.3, ge=-2.0, le=2.0)
+    frequency_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    tokens_per_turn: int = Field(80, ge=20, le=400)
+    max_tokens: int | None = Field(None, ge=8, description="cap per request; default tokens_per_turn*turns+40")
+    prompt_version: str | None = None
+    cue_file: str | None = None
+    scenario_file: str | None = None
+    transitions_file: str | None = None
+
+    @model_validator(mode="after")
+    def _ranges(self) -> DialogueConfig:
+        if self.min_turns > self.max_turns:
+            raise ValueError(f"min_turns ({self.min_turns}) is larger than max_turns ({self.max_turns})")
+        if self.min_speakers > self.max_speakers:
+            raise ValueError(f"min_speakers ({self.min_speakers}) is larger than max_speakers ({self.max_speakers})")
+        return self
+
+    @property
+    def resolved_prompt_version(self) -> str:
+        return self.prompt_version or ("erc_planned.v1" if self.labels == "planned" else "erc_llm.v1")
+
+    @classmethod
+    def create(cls, preset: str | None = None, **values) -> DialogueConfig:
+        """Build from a preset plus explicit values (``None`` values keep the preset's/defaults)."""
+        if preset is not None and preset not in PRESETS:
+            raise ConfigError(f"Unknown preset '{preset}'; expected one of {', '.join(PRESETS)}")
+        merged = dict(PRESETS.get(preset or "default", {}))
+        merged.update({k: v for k, v in values.items() if v is not None})
+        try:
+            return cls(**merged)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(map(str, err["loc"])) or "config"
+            raise ConfigError(f"Invalid setting {where}: {err['msg']}") from None

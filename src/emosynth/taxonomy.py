@@ -1,0 +1,137 @@
+"""Label sets (taxonomies) and the mappings between them.
+
+The built-in sets live in ``resources/taxonomies.yaml``; a user's own set is a YAML file of the same shape
+(``name``, ``labels: [{name, ekman?, cue?}]``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from emosynth.errors import ConfigError, UnknownNameError
+
+EKMAN = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """An ordered label set; a label's index is the number shown to the LLM."""
+
+    name: str
+    labels: tuple[str, ...]
+    ekman: tuple[str | None, ...]
+    multi_label: bool = False
+    description: str = ""
+    cues: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self):
+        if len(set(self.labels)) != len(self.labels):
+            raise ConfigError(f"Taxonomy '{self.name}' repeats a label: {list(self.labels)}")
+
+    def index(self, label: str) -> int:
+        return self.labels.index(self.check(label))
+
+    def check(self, label: str) -> str:
+        """Return the label as spelled in this set (case-insensitive match) or raise a clear error."""
+        if label in self.labels:
+            return label
+        folded = {lab.casefold(): lab for lab in self.labels}
+        if label.casefold() in folded:
+            return folded[label.casefold()]
+        raise UnknownNameError(
+            f"Unknown label '{label}' for taxonomy '{self.name}'; expected one of: {', '.join(self.labels)}"
+        )
+
+    def numbered(self) -> str:
+        """``0: neutral, 1: joy, ...``: how the labels are shown to the LLM as symbols."""
+        return ", ".join(f"{i}: {lab}" for i, lab in enumerate(self.labels))
+
+    def to_ekman(self, label: str) -> str | None:
+        return self.ekman[self.index(label)]
+
+    def map_to(self, label: str, other: Taxonomy) -> str | None:
+        """Map a label onto another set: same name first, else same Ekman class (first such label), else None."""
+        label = self.check(label)
+        folded = {lab.casefold(): lab for lab in other.labels}
+        if label.casefold() in folded:
+            return folded[label.casefold()]
+        target = self.to_ekman(label)
+        if target is None:
+            return None
+        return next((lab for lab, ek in zip(other.labels, other.ekman) if ek == target), None)
+
+
+def _from_mapping(name: str, spec: dict, origin: str) -> Taxonomy:
+    if not isinstance(spec, dict) or not isinstance(spec.get("labels"), list) or not spec["labels"]:
+        raise ConfigError(f"{origin}: taxonomy '{name}' needs a non-empty list `labels`")
+    labels, ekman, cues = [], [], {}
+    for i, item in enumerate(spec["labels"]):
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            raise ConfigError(f"{origin}: label #{i} of taxonomy '{name}' needs a `name` string, got {item!r}")
+        ek = item.get("ekman")
+        if ek is not None and ek not in EKMAN:
+            raise ConfigError(f"{origin}: label '{item['name']}' has ekman '{ek}'; expected one of {EKMAN}")
+        labels.append(item["name"].strip())
+        ekman.append(ek)
+        if item.get("cue"):
+            cues[item["name"].strip()] = str(item["cue"])
+    return Taxonomy(
+        name=name,
+        labels=tuple(labels),
+        ekman=tuple(ekman),
+        multi_label=bool(spec.get("multi_label", False)),
+        description=str(spec.get("description", "")),
+        cues=cues,
+    )
+
+
+@cache
+def builtin_taxonomies() -> dict[str, Taxonomy]:
+    text = resources.files("emosynth").joinpath("resources/taxonomies.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    return {name: _from_mapping(name, spec, "taxonomies.yaml") for name, spec in raw.items()}
+
+
+def load_yaml(path: str | Path) -> object:
+    """Read a YAML file; a syntax error becomes one line naming file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"Malformed YAML at {where}: {problem}") from exc
+
+
+def get_taxonomy(name_or_path: str | Path) -> Taxonomy:
+    """A built-in taxonomy by name, or a user's own from a YAML file path."""
+    key = str(name_or_path)
+    builtins = builtin_taxonomies()
+    if key.lower() in builtins:
+        return builtins[key.lower()]
+    path = Path(key)
+    if path.suffix in {".yaml", ".yml"} or path.exists():
+        if not path.exists():
+            raise ConfigError(f"Taxonomy file not found: {path}")
+        raw = load_yaml(path)
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a mapping with `name` and `labels`")
+        return _from_mapping(str(raw.get("name") or path.stem), raw, str(path))
+    close = difflib.get_close_matches(key.lower(), builtins, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise UnknownNameError(
+        f"Unknown taxonomy '{key}'.{hint} Built-in: {', '.join(builtins)}; or give a YAML file path."
+    )

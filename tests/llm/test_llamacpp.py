@@ -1,0 +1,42 @@
+"""The real llama.cpp path with the small packaged model (SmolLM2-135M)."""
+
+import json
+
+from emosynth.llm.base import ChatRequest
+
+MSG = ({"role": "user", "content": "Say hello to Anna in one short sentence."},)
+
+
+def test_completion_has_text_and_usage(smollm):
+    out = smollm.complete(ChatRequest(messages=MSG, max_tokens=40, seed=3))
+    assert out.text.strip()
+    assert out.prompt_tokens > 5 and 0 < out.completion_tokens <= 40
+    assert out.model == "smollm2-135m" and out.seconds > 0
+
+
+def test_same_seed_same_text(smollm):
+    a = smollm.complete(ChatRequest(messages=MSG, max_tokens=30, seed=11, temperature=1.0))
+    b = smollm.complete(ChatRequest(messages=MSG, max_tokens=30, seed=11, temperature=1.0))
+    assert a.text == b.text
+
+
+def test_json_schema_is_enforced_by_the_grammar(smollm):
+    schema = {
+        "type": "object",
+        "properties": {
+            "speaker": {"const": "Anna"},
+            "label": {"enum": [0, 1, 2]},
+            "text": {"type": "string", "maxLength": 80},
+        },
+        "required": ["speaker", "label", "text"],
+        "additionalProperties": False,
+    }
+    out = smollm.complete(ChatRequest(messages=MSG, max_tokens=120, seed=5, json_schema=schema))
+    obj = json.loads(out.text)
+    assert obj["speaker"] == "Anna" and obj["label"] in (0, 1, 2) and isinstance(obj["text"], str)
+
+
+def test_max_tokens_cut_marks_reply_truncated(smollm):
+    long = ({"role": "user", "content": "Write a long story about a dragon, at least 300 words."},)
+    out = smollm.complete(ChatRequest(messages=long, max_tokens=8, seed=1))
+    assert out.truncated and out.completion_tokens == 8

@@ -1,0 +1,124 @@
+"""The synthesis pipeline end to end with the real small llama.cpp model."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from emosynth.data.io import read_dialogues
+from emosynth.errors import ConfigError
+from emosynth.llm.cache import CachedBackend, ResponseCache
+from emosynth.synth.config import DialogueConfig
+from emosynth.synth.dialogues import DialogueSynthesizer, sidecar
+
+FAST = dict(n=3, min_turns=3, max_turns=4, max_speakers=3, tokens_per_turn=60)
+
+
+def test_balanced_planned_run_writes_valid_dialogues_and_summary(smollm, tmp_path):
+    out = tmp_path / "b.jsonl"
+    summary = DialogueSynthesizer(DialogueConfig.create(mode="balanced", **FAST), smollm).run(out, progress=False)
+    dialogues = read_dialogues(out)
+    rejected = [json.loads(line) for line in sidecar(out, "rejected.jsonl").read_text().splitlines()]
+    assert len(dialogues) + len(rejected) == 3 == summary.accepted + summary.rejected
+    for d in dialogues:
+        assert d.target_emotion in d.emotions and 3 <= len(d.turns) <= 4
+        assert d.model == "smollm2-135m" and d.prompt_version == "erc_planned.v1" and d.mode == "balanced"
+    for r in rejected:
+        assert r["reason"] and len(r["attempts"]) == 3
+    saved = json.loads(sidecar(out, "summary.json").read_text())
+    assert saved["accepted"] == summary.accepted and saved["completion_tokens"] > 0
+    assert summary.attempts == summary.accepted + sum(summary.rejections_by_reason.values())
+    assert json.loads(sidecar(out, "config.json").read_text())["mode"] == "balanced"
+
+
+def test_paper_strategy_maps_numbered_labels(smollm, tmp_path):
+    out = tmp_path / "p.jsonl"
+    DialogueSynthesizer(DialogueConfig.create(preset="paper", mode="natural", **FAST), smollm).run(out, progress=False)
+    for d in read_dialogues(out):
+        assert all(e in ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear") for e in d.emotions)
+        assert d.metadata["labels"] == "llm"
+
+
+def test_rerun_resumes_from_cache_and_file_without_new_requests(smollm, tmp_path):
+    out = tmp_path / "r.jsonl"
+    cfg = DialogueConfig.create(mode="natural", **FAST)
+    cached = CachedBackend(smollm, ResponseCache(tmp_path / "c.sqlite"))
+    DialogueSynthesizer(cfg, cached).run(out, progress=False)
+    before = out.read_text()
+    again = DialogueSynthesizer(cfg, cached).run(out, progress=False)
+    assert again.already_done == 3 and again.attempts == 0 and out.read_text() == before
+    # a fresh output with the same cache: every answer comes from disk, same dialogues
+    misses = cached.misses
+    DialogueSynthesizer(cfg, cached).run(tmp_path / "r2.jsonl", progress=False)
+    assert cached.misses == misses
+    assert [d.turns for d in read_dialogues(tmp_path / "r2.jsonl")] == [d.turns for d in read_dialogues(out)]
+
+
+def test_more_dialogues_extend_an_existing_output(smollm, tmp_path):
+    out = tmp_path / "e.jsonl"
+    DialogueSynthesizer(DialogueConfig.create(mode="natural", **(FAST | {"n": 1})), smollm).run(out, progress=False)
+    s = DialogueSynthesizer(DialogueConfig.create(mode="natural", **(FAST | {"n": 2})), smollm).run(out, progress=False)
+    assert s.already_done == 1 and s.accepted + s.rejected == 1
+
+
+def test_resuming_with_another_config_is_refused(smollm, tmp_path):
+    out = tmp_path / "x.jsonl"
+    DialogueSynthesizer(DialogueConfig.create(mode="natural", **(FAST | {"n": 1})), smollm).run(out, progress=False)
+    with pytest.raises(ConfigError, match="generated with mode='natural', not 'balanced'"):
+        DialogueSynthesizer(DialogueConfig.create(mode="balanced", **(FAST | {"n": 1})), smollm).run(out)
+
+
+def test_replies_cut_by_max_tokens_are_rejected_with_reason(smollm, tmp_path):
+    cfg = DialogueConfig.create(mode="natural", n=2, min_turns=3, max_turns=3, max_tokens=12, max_attempts=2)
+    summary = DialogueSynthesizer(cfg, smollm).run(tmp_path / "t.jsonl", progress=False)
+    assert summary.accepted == 0 and summary.final_rejections_by_reason == {"truncated": 2}
+    assert summary.rejections_by_reason == {"truncated": 4}
+
+
+def _lines(path):
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_sigkill_mid_run_loses_and_duplicates_nothing(tmp_path):
+    out = tmp_path / "k.jsonl"
+    cmd = [
+        sys.executable,
+        "-m",
+        "emosynth",
+        "generate",
+        "dialogues",
+        "--model",
+        "smollm2-135m",
+        "-n",
+        "6",
+        "--mode",
+        "natural",
+        "--min-turns",
+        "3",
+        "--max-turns",
+        "4",
+        "--no-progress",
+        "-o",
+        str(out),
+    ]
+    env = os.environ | {"EMOSYNTH_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while len(_lines(out)) + len(_lines(sidecar(out, "rejected.jsonl"))) < 2 and time.time() < deadline:
+        assert proc.poll() is None, "generation ended before it could be killed"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = _lines(out)
+    assert 1 <= len(kept) + len(_lines(sidecar(out, "rejected.jsonl"))) < 6
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=600)
+    final = _lines(out)
+    assert final[: len(kept)] == kept  # nothing written before the kill was lost or rewritten
+    ids = [json.loads(line)["id"] for line in final] + [
+        json.loads(line)["id"] for line in _lines(sidecar(out, "rejected.jsonl"))
+    ]
+    assert len(ids) == len(set(ids)) == 6

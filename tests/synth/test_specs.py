@@ -1,0 +1,54 @@
+from collections import Counter
+
+from emosynth.llm.base import LLMBackend
+from emosynth.synth.config import DialogueConfig
+from emosynth.synth.dialogues import DialogueSynthesizer
+
+
+class NoModel(LLMBackend):
+    name, model_id = "none", "none"
+
+
+def synth(**kw):
+    return DialogueSynthesizer(DialogueConfig.create(**kw), NoModel())
+
+
+def test_balanced_targets_cycle_so_every_label_gets_the_same_count():
+    s = synth(mode="balanced", n=21)
+    counts = Counter(s.spec(i).target for i in range(21))
+    assert counts == {lab: 3 for lab in s.taxonomy.labels}
+    assert all(s.spec(i).target in [p.emotion for p in s.spec(i).plan] for i in range(21))
+
+
+def test_specs_are_seeded_and_within_ranges():
+    s = synth(mode="natural", seed=5, min_turns=4, max_turns=6, n=30)
+    specs = [s.spec(i) for i in range(30)]
+    assert [x.plan for x in specs] == [
+        synth(mode="natural", seed=5, min_turns=4, max_turns=6).spec(i).plan for i in range(30)
+    ]
+    assert all(4 <= x.n_turns <= 6 and 2 <= len(x.speakers) <= 4 and x.target is None for x in specs)
+    assert len({x.topic for x in specs}) > 5 and len({n for x in specs for n in x.speakers}) > 20
+    assert specs[0].plan != synth(mode="natural", seed=6, min_turns=4, max_turns=6).spec(0).plan
+
+
+def test_planned_prompt_shows_cues_and_schema_fixes_speaker_and_emotion_first():
+    s = synth(mode="balanced")
+    spec = s.spec(3)
+    request = s.request(spec, 0)
+    prompt = request.messages[-1]["content"]
+    assert f"Turn 1: {spec.plan[0].speaker}, {spec.plan[0].emotion} (" in prompt
+    item = request.json_schema["properties"]["turns"]["prefixItems"][0]
+    assert list(item["properties"]) == ["speaker", "emotion", "utterance"]
+    assert item["properties"]["emotion"] == {"const": spec.plan[0].emotion}
+    assert s.request(spec, 1).seed != request.seed
+
+
+def test_paper_preset_lists_labels_as_numbered_symbols():
+    s = synth(preset="paper", mode="balanced")
+    spec = s.spec(2)
+    prompt = s.request(spec, 0).messages[-1]["content"]
+    assert "0: neutral, 1: joy, 2: surprise, 3: anger" in prompt
+    assert "At least one utterance must express emotion 2 (surprise)" in prompt
+    assert s.request(spec, 0).json_schema["properties"]["turns"]["items"]["properties"]["label"] == {
+        "enum": list(range(7))
+    }

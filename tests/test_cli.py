@@ -1,0 +1,93 @@
+"""Bad input through the real command line: one clear line on stderr, exit code 2, nothing lost."""
+
+import json
+import subprocess
+import sys
+
+from .conftest import free_port
+
+
+def emosynth(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "emosynth", *args], capture_output=True, text=True, timeout=300, **kw)
+
+
+def one_error_line(result):
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_unknown_taxonomy(tmp_path):
+    line = one_error_line(emosynth("generate", "dialogues", "--taxonomy", "mld", "-o", str(tmp_path / "o.jsonl")))
+    assert "Unknown taxonomy 'mld'. Did you mean 'meld'?" in line
+
+
+def test_malformed_taxonomy_yaml(tmp_path):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("labels:\n  - name: a\n   - name: b\n")
+    line = one_error_line(emosynth("generate", "dialogues", "--taxonomy", str(bad), "-o", str(tmp_path / "o.jsonl")))
+    assert f"Malformed YAML at {bad}:3" in line
+
+
+def test_unreachable_server(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    line = one_error_line(
+        emosynth("generate", "dialogues", "--backend", "openai", "--base-url", url, "-o", str(tmp_path / "o.jsonl"))
+    )
+    assert f"Cannot reach the server at {url}" in line
+
+
+def test_missing_model_file(tmp_path):
+    line = one_error_line(
+        emosynth("generate", "dialogues", "--model", str(tmp_path / "none.gguf"), "-o", str(tmp_path / "o.jsonl"))
+    )
+    assert "neither an embedded model" in line
+
+
+def test_unwritable_output(tmp_path):
+    (tmp_path / "f").write_text("")
+    line = one_error_line(emosynth("generate", "dialogues", "-o", str(tmp_path / "f" / "o.jsonl")))
+    assert "Cannot write" in line and "o.jsonl" in line
+
+
+def test_invalid_setting(tmp_path):
+    line = one_error_line(
+        emosynth("generate", "dialogues", "--min-turns", "9", "--max-turns", "5", "-o", str(tmp_path / "o.jsonl"))
+    )
+    assert "min_turns (9) is larger than max_turns (5)" in line
+
+
+def test_resume_into_other_config_keeps_the_existing_file(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"id": "x"}\n')
+    (tmp_path / "o.config.json").write_text(json.dumps({"taxonomy": "meld", "mode": "natural"}))
+    line = one_error_line(
+        emosynth(
+            "generate",
+            "dialogues",
+            "--backend",
+            "openai",
+            "--base-url",
+            f"http://127.0.0.1:{free_port()}/v1",
+            "--model",
+            "m",
+            "-o",
+            str(out),
+        )
+    )
+    assert "was generated with mode='natural', not 'balanced'" in line
+    assert out.read_text() == '{"id": "x"}\n'
+
+
+def test_models_lists_the_embedded_models():
+    result = emosynth("models")
+    assert result.returncode == 0
+    assert "* qwen2.5-coder-1.5b" in result.stdout and "smollm2-135m" in result.stdout
+
+
+def test_export_of_a_malformed_jsonl_names_the_line(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_text('{"id": "a", "turns": [], "taxonomy": "meld"}\n{oops\n{"id": "b"}\n')
+    line = one_error_line(emosynth("export", str(f), "-o", str(tmp_path / "x.csv"), "--format", "meld-csv"))
+    assert f"{f}:2: not valid JSON" in line
