@@ -25,12 +25,6 @@ SHARED = _shared_data()
 needs_data = pytest.mark.skipif(SHARED is None or not (SHARED / "meld").is_dir(), reason="no ../shared/data here")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Model assembly of the default model stays in the user's cache; everything else in tmp."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
 @pytest.fixture(scope="session")
 def smollm():
     """The real SmolLM2-135M llama.cpp backend, loaded once."""

@@ -100,7 +100,7 @@ def generate_dialogues(
 ) -> None:
     """Multi-party dialogues with one emotion label per turn (Kaplan, Carneiro, Wermter 2025)."""
     from emosynth.synth.config import DialogueConfig
-    from emosynth.synth.dialogues import DialogueSynthesizer, sidecar
+    from emosynth.synth.dialogues import DialogueSynthesizer, check_resumable, sidecar
 
     try:
         config = DialogueConfig.create(
@@ -124,6 +124,7 @@ def generate_dialogues(
         from emosynth.taxonomy import get_taxonomy
 
         get_taxonomy(config.taxonomy)  # fail on bad input before loading a model
+        check_resumable(output, config.model_dump() | {"prompt_version": config.resolved_prompt_version})
         ensure_writable(output)
         cache_path = None if no_cache else (cache or sidecar(output, "cache.sqlite"))
         llm = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path)

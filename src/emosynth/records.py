@@ -54,6 +54,19 @@ class Dialogue:
 
 
 @dataclass(slots=True)
+class Rejection:
+    """A requested item that failed validation on every attempt; ``attempts`` holds each reason and reply."""
+
+    id: str
+    index: int
+    reason: str
+    attempts: list[dict[str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
 class Example:
     """One text with one or more labels (utterance-level datasets; optional context)."""
 

@@ -44,3 +44,17 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(ConfigError, match="Cannot write"):
         JsonlWriter(blocker / "sub" / "out.jsonl")
+
+
+def test_partial_multibyte_last_line_is_skipped(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_bytes('{"id": "a"}\n{"id": "é'.encode()[:-1])
+    assert [o["id"] for _, o in iter_jsonl(f)] == ["a"]
+
+
+def test_two_writers_on_one_output_are_refused(tmp_path):
+    f = tmp_path / "d.jsonl"
+    with JsonlWriter(f):
+        with pytest.raises(ConfigError, match="being written by another run"):
+            JsonlWriter(f)
+    JsonlWriter(f).close()  # free again once the first is closed

@@ -92,6 +92,18 @@ def test_llm_labels_are_numbered_symbols_mapped_back():
             "missing_target",
         ),
         ('{"turns": [{"speaker": "Anna", "utterance": "Hi.", "label": 1}]}', free_spec(), "turn_count"),
+        (
+            '{"turns": [{"speaker": "Anna", "utterance": "Hi.", "label": "--3"}, '
+            '{"speaker": "Ben", "utterance": "Yo.", "label": 0}]}',
+            free_spec(),
+            "unknown_label",
+        ),
+        (
+            '{"turns": [{"speaker": "Anna", "utterance": "Hi.", "label": "\u00b2"}, '
+            '{"speaker": "Ben", "utterance": "Yo.", "label": 0}]}',
+            free_spec(),
+            "unknown_label",
+        ),
     ],
 )
 def test_each_problem_has_its_reason(text, spec, expected):

@@ -1,8 +1,13 @@
 from collections import Counter
 
+import pytest
+
+from emosynth.errors import ConfigError
 from emosynth.llm.base import LLMBackend
 from emosynth.synth.config import DialogueConfig
 from emosynth.synth.dialogues import DialogueSynthesizer
+
+from ..conftest import needs_data
 
 
 class NoModel(LLMBackend):
@@ -52,3 +57,23 @@ def test_paper_preset_lists_labels_as_numbered_symbols():
     assert s.request(spec, 0).json_schema["properties"]["turns"]["items"]["properties"]["label"] == {
         "enum": list(range(7))
     }
+
+
+@needs_data
+def test_few_shot_shows_real_dialogues_and_records_them():
+    from emosynth.data.meld import read_meld
+
+    pool = read_meld("train")
+    s = DialogueSynthesizer(DialogueConfig.create(mode="natural", few_shot=2), NoModel(), pool)
+    spec = s.spec(0)
+    prompt = s.request(spec, 0).messages[-1]["content"]
+    assert len(spec.examples) == 2 and all(ex.source == "meld" for ex in spec.examples)
+    assert f"{spec.examples[0].turns[0].speaker}: {spec.examples[0].turns[0].text}" in prompt
+    assert "Do not copy their lines" in prompt
+
+
+def test_too_few_names_for_the_cast_is_a_config_error(tmp_path):
+    f = tmp_path / "sc.yaml"
+    f.write_text("names: [A, B, C, D]\ntopics: [t]\nsettings: [s]\nrelationships: [r]\n")
+    with pytest.raises(ConfigError, match="4 distinct names cannot fill max_speakers=6"):
+        synth(scenario_file=str(f), max_speakers=6)

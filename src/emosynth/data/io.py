@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -57,10 +58,17 @@ class JsonlWriter:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            repair_tail(self.path)
             self._fh = open(self.path, "a", encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"Cannot write {self.path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.close()
+            raise ConfigError(
+                f"{self.path} is being written by another run; wait for it or choose another output"
+            ) from None
+        repair_tail(self.path)
 
     def write(self, record: dict[str, Any]) -> None:
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -83,21 +91,21 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """
     path = Path(path)
     try:
-        fh = open(path, encoding="utf-8")
+        lines = path.read_bytes().split(b"\n")
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror}") from exc
-    with fh:
-        lines = fh.readlines()
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
+    last = len(lines)  # after the final newline comes b"" (complete file) or a partial line
+    for n, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if n == len(lines) and not line.endswith("\n"):
-                log.warning("%s:%d: skipping a partial last line", path, n)
+            obj = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if n == last:
+                log.warning("%s:%d: skipping a partial last line (an interrupted write)", path, n)
                 return
-            raise ConfigError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            raise ConfigError(f"{path}:{n}: not valid JSON ({why})") from exc
         if not isinstance(obj, dict):
             raise ConfigError(f"{path}:{n}: expected a JSON object")
         yield n, obj

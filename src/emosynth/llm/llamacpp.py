@@ -29,6 +29,7 @@ class LlamaCppBackend(LLMBackend):
         llama_cpp = requires("llama_cpp", "llm", "llama-cpp-python==0.3.36")
         path, self.model_id = resolve_model(model)
         self.path = Path(path)
+        self.n_ctx = n_ctx
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(self.path),
@@ -44,17 +45,22 @@ class LlamaCppBackend(LLMBackend):
         if request.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
         start = time.perf_counter()
-        out = self.llm.create_chat_completion(
-            messages=list(request.messages),
-            temperature=request.temperature,
-            top_p=request.top_p,
-            max_tokens=request.max_tokens,
-            seed=request.seed,
-            repeat_penalty=request.repeat_penalty,
-            presence_penalty=request.presence_penalty,
-            frequency_penalty=request.frequency_penalty,
-            **kwargs,
-        )
+        try:
+            out = self.llm.create_chat_completion(
+                messages=list(request.messages),
+                temperature=request.temperature,
+                top_p=request.top_p,
+                max_tokens=request.max_tokens,
+                seed=request.seed,
+                repeat_penalty=request.repeat_penalty,
+                presence_penalty=request.presence_penalty,
+                frequency_penalty=request.frequency_penalty,
+                **kwargs,
+            )
+        except ValueError as exc:  # e.g. prompt + max_tokens beyond the context window
+            raise BackendError(
+                f"llama.cpp refused the request: {' '.join(str(exc).split())} (n_ctx={self.n_ctx})"
+            ) from exc
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         return Completion(

@@ -35,6 +35,11 @@ def response_format(dialect: str, schema: dict[str, Any]) -> dict[str, Any] | No
     return None
 
 
+def _one_line(exc: Exception, limit: int = 200) -> str:
+    """An exception's text on one line (servers answer with multi-line HTML pages)."""
+    return " ".join(str(exc).split())[:limit]
+
+
 def _rejects_dialect(exc: Exception) -> bool:
     text = str(exc).lower()
     return any(w in text for w in ("json_object", "json_schema", "response_format", "'text'"))
@@ -99,12 +104,14 @@ class OpenAIBackend(LLMBackend):
         try:
             return fn()
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-            raise BackendError(f"Cannot reach the server at {self.base_url} ({exc}); is it running?") from exc
+            raise BackendError(
+                f"Cannot reach the server at {self.base_url} ({_one_line(exc)}); is it running?"
+            ) from exc
         except openai.APIStatusError as exc:
-            raise BackendError(f"Server at {self.base_url} answered HTTP {exc.status_code}: {str(exc)[:200]}") from exc
+            raise BackendError(f"Server at {self.base_url} answered HTTP {exc.status_code}: {_one_line(exc)}") from exc
         except (openai.APIError, ValueError, TypeError, KeyError) as exc:
             raise BackendError(
-                f"Server at {self.base_url} answered something that is not an OpenAI response: {str(exc)[:200]}"
+                f"Server at {self.base_url} answered something that is not an OpenAI response: {_one_line(exc)}"
             ) from exc
 
     def _create(self, request: ChatRequest, dialect: str, client=None):
@@ -134,10 +141,12 @@ class OpenAIBackend(LLMBackend):
                     try:
                         response = self._create(request, candidate, probe)
                     except (self._openai.BadRequestError, self._openai.InternalServerError) as exc:
-                        if not _rejects_dialect(exc):
-                            raise
-                        log.info("Server rejects response_format dialect %s: %s", candidate, str(exc)[:120])
-                        continue
+                        if _rejects_dialect(exc):
+                            log.warning("Server rejects response_format dialect %s: %s", candidate, _one_line(exc))
+                            continue
+                        response = self._create(request, candidate)  # not about the dialect: retry as usual
+                    except self._openai.APIError:
+                        response = self._create(request, candidate)  # 429, timeouts: the client's retries apply
                     self.dialect = candidate
                     log.info("Server takes JSON schemas in the %s dialect", candidate)
                     return response
@@ -172,24 +181,24 @@ class OpenAIBackend(LLMBackend):
     def complete_many(self, requests: Iterable[ChatRequest]) -> Iterator[tuple[int, Completion]]:
         """Keeps ``concurrency`` requests in flight; yields answers as they finish."""
         it = enumerate(requests)
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            running = {}
-            try:
-                for i, req in it:
-                    running[pool.submit(self.complete, req)] = i
-                    if len(running) >= self.concurrency:
-                        break
-                while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        i = running.pop(fut)
-                        yield i, fut.result()
-                        nxt = next(it, None)
-                        if nxt is not None:
-                            running[pool.submit(self.complete, nxt[1])] = nxt[0]
-            finally:
-                for fut in running:
-                    fut.cancel()
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        running = {}
+        try:
+            for i, req in it:
+                running[pool.submit(self.complete, req)] = i
+                if len(running) >= self.concurrency:
+                    break
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    i = running.pop(fut)
+                    yield i, fut.result()
+                    nxt = next(it, None)
+                    if nxt is not None:
+                        running[pool.submit(self.complete, nxt[1])] = nxt[0]
+        finally:
+            # On an error or interrupt, do not wait for requests still in flight (up to `timeout` each).
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         self.client.close()

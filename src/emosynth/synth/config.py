@@ -35,6 +35,8 @@ IDENTITY_FIELDS = (
     "cue_file",
     "scenario_file",
     "transitions_file",
+    "tokens_per_turn",
+    "max_tokens",
 )
 
 

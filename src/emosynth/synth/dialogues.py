@@ -21,7 +21,7 @@ from emosynth.data.io import JsonlWriter, iter_jsonl
 from emosynth.errors import ConfigError
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
 from emosynth.quality.diversity import distinct_n
-from emosynth.records import Dialogue
+from emosynth.records import Dialogue, Rejection
 from emosynth.synth.config import IDENTITY_FIELDS, DialogueConfig
 from emosynth.synth.parse import InvalidOutput, parse_dialogue, word_ngrams
 from emosynth.synth.planning import TransitionModel, default_transitions
@@ -35,6 +35,27 @@ log = logging.getLogger(__name__)
 def sidecar(out: Path, kind: str) -> Path:
     """``out.jsonl`` -> ``out.<kind>.json[l]``: rejected records, resolved config, run summary."""
     return out.with_name(f"{out.stem}.{kind}")
+
+
+def check_resumable(out: Path, record: dict[str, Any]) -> None:
+    """Refuse to add to ``out`` when it was generated with other settings, backend or model.
+
+    Only keys present in both the saved and the new record are compared, so this runs before a model is
+    loaded (without ``backend``/``model``) and again once it is.
+    """
+    path = sidecar(Path(out), "config.json")
+    if not path.exists():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: unreadable run config ({exc}); move it away to start a new dataset") from exc
+    for key in (*IDENTITY_FIELDS, "backend", "model"):
+        if key in old and key in record and old[key] != record[key]:
+            raise ConfigError(
+                f"{out} was generated with {key}={old[key]!r}, not {record[key]!r}; "
+                "choose another output path to start a new dataset"
+            )
 
 
 def planned_schema(spec: DialogueSpec, max_chars: int) -> dict[str, Any]:
@@ -101,7 +122,6 @@ class RunSummary:
     wall_seconds: float = 0.0
     label_counts: Counter = field(default_factory=Counter)
     distinct_2: float = 0.0
-    verbatim_repeat_attempts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         done = self.accepted + self.rejected
@@ -156,6 +176,11 @@ class DialogueSynthesizer:
         self.taxonomy = get_taxonomy(config.taxonomy)
         self.prompt_version = config.resolved_prompt_version
         self.scenarios = load_scenarios(config.scenario_file)
+        if len(set(self.scenarios["names"])) < config.max_speakers:
+            raise ConfigError(
+                f"{config.scenario_file or 'scenarios.yaml'}: {len(set(self.scenarios['names']))} distinct names "
+                f"cannot fill max_speakers={config.max_speakers}"
+            )
         self.cues = load_cues(self.taxonomy, config.cue_file) if config.cues else {}
         self.transitions = self._transitions() if config.labels == "planned" else None
         if config.few_shot and not few_shot_pool:
@@ -267,23 +292,13 @@ class DialogueSynthesizer:
             },
         )
 
-    def _check_resume(self, out: Path) -> None:
-        path = sidecar(out, "config.json")
-        if path.exists():
-            old = json.loads(path.read_text(encoding="utf-8"))
-            for key in IDENTITY_FIELDS:
-                new_value = self.prompt_version if key == "prompt_version" else getattr(self.config, key)
-                if old.get(key) != new_value:
-                    raise ConfigError(
-                        f"{out} was generated with {key}={old.get(key)!r}, not {new_value!r}; "
-                        "choose another output path to start a new dataset"
-                    )
-        record = self.config.model_dump() | {
+    def config_record(self) -> dict[str, Any]:
+        """The resolved configuration saved beside the output (``*.config.json``)."""
+        return self.config.model_dump() | {
             "prompt_version": self.prompt_version,
             "backend": self.backend.name,
             "model": self.backend.model_id,
         }
-        path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
     @staticmethod
     def done_ids(out: Path) -> set[str]:
@@ -298,8 +313,10 @@ class DialogueSynthesizer:
         out = Path(out)
         start = time.perf_counter()
         summary = RunSummary(requested=self.config.n)
+        record = self.config_record()
+        check_resumable(out, record)
         with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
-            self._check_resume(out)
+            sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
             done = self.done_ids(out)
             pending = [s for s in map(self.spec, range(self.config.n)) if s.id not in done]
             summary.already_done = self.config.n - len(pending)
@@ -311,9 +328,9 @@ class DialogueSynthesizer:
                         summary.accepted += 1
                         summary.label_counts.update(payload.emotions)
                     else:
-                        rejected.write(payload)
+                        rejected.write(payload.to_dict())
                         summary.rejected += 1
-                        summary.final_rejections_by_reason[payload["reason"]] += 1
+                        summary.final_rejections_by_reason[payload.reason] += 1
                     bar.update(1)
                     _postfix(bar, summary, start)
             finally:
@@ -349,15 +366,7 @@ class DialogueSynthesizer:
                     if attempt + 1 < self.config.max_attempts:
                         retry.append(spec)
                     else:
-                        yield (
-                            "rejected",
-                            {
-                                "id": spec.id,
-                                "index": spec.index,
-                                "reason": exc.reason,
-                                "attempts": failures[spec.id],
-                            },
-                        )
+                        yield "rejected", Rejection(spec.id, spec.index, exc.reason, failures[spec.id])
             pending = sorted(retry, key=lambda s: s.index)
 
 

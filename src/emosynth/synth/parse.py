@@ -76,7 +76,7 @@ def word_ngrams(text: str, n: int = 4) -> set[tuple[str, ...]]:
 
 def _label(raw: int | str | None, taxonomy: Taxonomy) -> str:
     """A label given as its number (the symbols shown in the prompt) or, leniently, its name."""
-    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+    if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip(), re.ASCII):
         raw = int(raw.strip())
     if isinstance(raw, int) and not isinstance(raw, bool):
         if 0 <= raw < len(taxonomy.labels):
