@@ -1,0 +1,1 @@
+"""Classifiers trained on synthetic and real data: utterance, one-sequence context, CoMPM."""

@@ -1,0 +1,138 @@
+"""The training loop shared by every classifier: ``Trainer(model, args, train_dataset, eval_dataset)``.
+
+Dynamic padding, batches grouped by length, threads set to the cores, model selection on the dev split.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from emosynth.train.batching import length_grouped_batches, sequential_batches
+from emosynth.train.items import TurnItem
+from emosynth.train.metrics import HEADLINE, single_label_metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingArguments:
+    epochs: int = 2
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    class_weights: bool = False
+    seed: int = 0
+    threads: int | None = None
+    progress: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def inverse_frequency_weights(labels: list[int], n_classes: int) -> torch.Tensor:
+    """N / (K * n_c); a class absent from training gets weight 1."""
+    counts = np.bincount(labels, minlength=n_classes).astype(float)
+    weights = np.where(counts > 0, len(labels) / (n_classes * np.maximum(counts, 1)), 1.0)
+    return torch.tensor(weights, dtype=torch.float)
+
+
+class Trainer:
+    """Trains ``model`` (any classifier with ``featurize``, ``collate`` and ``forward``) on turn items.
+
+    Args:
+        model: the classifier.
+        args: training settings.
+        train_dataset: items to train on.
+        eval_dataset: dev items for model selection (the best epoch's weights are kept), or None.
+        benchmark: names the headline metric used for selection (weighted-F1 for MELD, ...).
+    """
+
+    def __init__(
+        self,
+        model,
+        args: TrainingArguments,
+        train_dataset: list[TurnItem],
+        eval_dataset: list[TurnItem] | None = None,
+        benchmark: str | None = None,
+    ):
+        self.model, self.args, self.benchmark = model, args, benchmark
+        self.train_dataset, self.eval_dataset = train_dataset, eval_dataset
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
+        self.history: list[dict] = []
+
+    def train(self) -> dict:
+        """Returns timing and the selection history; leaves the model at its best dev epoch."""
+        args = self.args
+        torch.manual_seed(args.seed)
+        features = self.model.featurize(self.train_dataset)
+        labels = torch.tensor([i.label for i in self.train_dataset])
+        lengths = [len(f["input_ids"]) for f in features]
+        weight = inverse_frequency_weights(labels.tolist(), len(self.model.labels)) if args.class_weights else None
+        loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
+        steps = args.epochs * -(-len(features) // args.batch_size)
+        warmup = int(steps * args.warmup_ratio)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: min((s + 1) / max(warmup, 1), max(0.0, (steps - s) / max(steps - warmup, 1)))
+        )
+        best, best_state, seconds, seen = -1.0, None, 0.0, 0
+        for epoch in range(args.epochs):
+            self.model.train()
+            start = time.perf_counter()
+            batches = length_grouped_batches(lengths, args.batch_size, args.seed * 1000 + epoch)
+            for batch_ids in tqdm(batches, desc=f"epoch {epoch + 1}", disable=not args.progress):
+                batch = self.model.collate([features[i] for i in batch_ids])
+                loss = loss_fn(self.model(**batch), labels[batch_ids])
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                seen += len(batch_ids)
+            seconds += time.perf_counter() - start
+            record = {"epoch": epoch + 1, "loss": float(loss.detach())}
+            if self.eval_dataset:
+                metrics = self.evaluate(self.eval_dataset)
+                score = metrics[HEADLINE.get(self.benchmark, "weighted_f1")]
+                record["dev_score"] = score
+                if score > best:
+                    best, best_state = score, copy.deepcopy(self.model.state_dict())
+            self.history.append(record)
+            log.info("epoch %s", record)
+        if best_state is not None:
+            self.model.load_state_dict(best_state)
+        return {
+            "train_seconds": seconds,
+            "train_examples_per_s": seen / seconds if seconds else None,
+            "history": self.history,
+            "best_dev_score": best if best_state is not None else None,
+        }
+
+    @torch.no_grad()
+    def predict(self, items: list[TurnItem]) -> np.ndarray:
+        self.model.eval()
+        features = self.model.featurize(items)
+        out = np.zeros(len(items), dtype=int)
+        for batch_ids in sequential_batches([len(f["input_ids"]) for f in features], self.args.eval_batch_size):
+            logits = self.model(**self.model.collate([features[i] for i in batch_ids]))
+            out[batch_ids] = logits.argmax(-1).numpy()
+        return out
+
+    def evaluate(self, items: list[TurnItem]) -> dict:
+        """Flat dict of metrics (plus per-class scores and the confusion matrix) and inference speed."""
+        start = time.perf_counter()
+        pred = self.predict(items)
+        seconds = time.perf_counter() - start
+        metrics = single_label_metrics([i.label for i in items], pred.tolist(), self.model.labels, self.benchmark)
+        return metrics | {"inference_seconds": seconds, "inference_examples_per_s": len(items) / seconds}
