@@ -33,9 +33,15 @@ def raw_pass(llm, requests) -> tuple[float, int]:
     start, tokens = time.perf_counter(), 0
     for r in requests:
         out = llm.create_chat_completion(
-            messages=list(r.messages), temperature=r.temperature, top_p=r.top_p, max_tokens=r.max_tokens,
-            seed=r.seed, repeat_penalty=r.repeat_penalty, presence_penalty=r.presence_penalty,
-            frequency_penalty=r.frequency_penalty, response_format={"type": "json_object", "schema": r.json_schema},
+            messages=list(r.messages),
+            temperature=r.temperature,
+            top_p=r.top_p,
+            max_tokens=r.max_tokens,
+            seed=r.seed,
+            repeat_penalty=r.repeat_penalty,
+            presence_penalty=r.presence_penalty,
+            frequency_penalty=r.frequency_penalty,
+            response_format={"type": "json_object", "schema": r.json_schema},
         )
         tokens += out["usage"]["completion_tokens"]
     return time.perf_counter() - start, tokens

@@ -180,3 +180,102 @@ def export(
 
 def run() -> None:  # pragma: no cover - console entry
     sys.exit(app())
+
+
+@app.command("train")
+def train(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory: model/ and results.json.")],
+    model: Annotated[str, typer.Option(help="utterance | context | compm")] = "utterance",
+    benchmark: Annotated[str, typer.Option(help="meld | emorynlp | emorynlp-full | iemocap | dailydialog")] = "meld",
+    regime: Annotated[str, typer.Option(help="real | synthetic->real | mixed | synthetic")] = "real",
+    synthetic: Annotated[str | None, typer.Option(help="Synthetic dialogue JSONL.")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    epochs: Annotated[int, typer.Option()] = 2,
+    pretrain_epochs: Annotated[int, typer.Option(help="Epochs on synthetic data (synthetic->real).")] = 1,
+    learning_rate: Annotated[float, typer.Option()] = 5e-5,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    class_weights: Annotated[bool, typer.Option("--class-weights/--no-class-weights")] = False,
+    backbone: Annotated[str | None, typer.Option(help="Local HF encoder dir (default: packaged MiniLM).")] = None,
+    max_length: Annotated[int | None, typer.Option()] = None,
+    data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Train an ERC classifier in one regime; select on the real dev split, test once."""
+    try:
+        from emosynth.train.loop import TrainingArguments
+        from emosynth.train.regimes import RunConfig, run
+
+        args = TrainingArguments(
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            class_weights=class_weights,
+            seed=seed,
+            progress=progress,
+        )
+        config = RunConfig(
+            benchmark, model, regime, synthetic, seed, backbone, max_length, data_root, pretrain_epochs, args
+        )
+        result = run(config, output)
+    except EmosynthError as exc:
+        _fail(exc)
+    typer.echo(
+        f"{benchmark} {model} {regime} seed {seed}: weighted-F1 {result['weighted_f1']:.4f}, "
+        f"macro-F1 {result['macro_f1']:.4f} -> {output / 'results.json'}"
+    )
+
+
+@app.command("evaluate")
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="A saved classifier (RUN/model).")],
+    benchmark: Annotated[str, typer.Option()] = "meld",
+    split: Annotated[str, typer.Option()] = "test",
+    data_root: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Evaluate a saved classifier on a benchmark split; prints the metrics as JSON."""
+    import json
+
+    try:
+        from emosynth.data.benchmarks import load_erc, taxonomy_name
+        from emosynth.taxonomy import get_taxonomy
+        from emosynth.train.items import turn_items
+        from emosynth.train.loop import Trainer, TrainingArguments
+        from emosynth.train.models import load_model
+
+        classifier = load_model(model_dir)
+        items = turn_items(load_erc(benchmark, split, data_root), get_taxonomy(taxonomy_name(benchmark)))
+        metrics = Trainer(classifier, TrainingArguments(), [], benchmark=benchmark).evaluate(items)
+    except EmosynthError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(metrics, indent=1))
+
+
+@app.command("predict")
+def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (RUN/model).")]) -> None:
+    """Label a dialogue: JSON on stdin (``{"turns": [{"speaker", "text"}]}``), one label per turn out."""
+    import json
+
+    try:
+        from emosynth.records import Dialogue, Turn
+        from emosynth.train.items import TurnItem
+        from emosynth.train.loop import Trainer, TrainingArguments
+        from emosynth.train.models import load_model
+
+        try:
+            raw = json.load(sys.stdin)
+            turns = [Turn(t["speaker"], t["text"], "") for t in raw["turns"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EmosynthError(f'stdin: expected {{"turns": [{{"speaker", "text"}}, ...]}} ({exc})') from exc
+        classifier = load_model(model_dir)
+        pairs = [(t.speaker, t.text) for t in turns]
+        items = [TurnItem("stdin", i, t.speaker, t.text, 0, pairs[:i], pairs[i + 1 :]) for i, t in enumerate(turns)]
+        labels = Trainer(classifier, TrainingArguments(), []).predict(items)
+    except EmosynthError as exc:
+        _fail(exc)
+    out = Dialogue("stdin", [Turn(t.speaker, t.text, classifier.labels[k]) for t, k in zip(turns, labels)], "")
+    typer.echo(
+        json.dumps(
+            {"turns": [{"speaker": t.speaker, "text": t.text, "emotion": t.emotion} for t in out.turns]},
+            ensure_ascii=False,
+        )
+    )

@@ -1,0 +1,95 @@
+"""Training regimes of the synthetic-to-real protocol, one results JSON per run.
+
+- ``real``: the real train split only.
+- ``synthetic->real``: pre-train on synthetic dialogues, then fine-tune on the real train split.
+- ``mixed``: both at once.
+- ``synthetic``: synthetic only, tested on real.
+
+Model selection always uses the real dev split; the test split is evaluated once, at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from emosynth.data.benchmarks import load_erc, taxonomy_name
+from emosynth.data.io import read_dialogues
+from emosynth.errors import ConfigError
+from emosynth.taxonomy import get_taxonomy
+from emosynth.train.items import turn_items
+from emosynth.train.loop import Trainer, TrainingArguments
+from emosynth.train.models import build_model
+
+log = logging.getLogger(__name__)
+REGIMES = ("real", "synthetic->real", "mixed", "synthetic")
+
+
+@dataclass
+class RunConfig:
+    benchmark: str
+    model: str
+    regime: str = "real"
+    synthetic: str | None = None
+    seed: int = 0
+    backbone: str | None = None
+    max_length: int | None = None
+    data_root: str | None = None
+    pretrain_epochs: int = 1
+    training: TrainingArguments = field(default_factory=TrainingArguments)
+
+    def __post_init__(self):
+        if self.regime not in REGIMES:
+            raise ConfigError(f"Unknown regime '{self.regime}'; expected one of {', '.join(REGIMES)}")
+        if self.regime != "real" and not self.synthetic:
+            raise ConfigError(f"Regime '{self.regime}' needs --synthetic DATA.jsonl")
+
+
+def run(config: RunConfig, out_dir: str | Path) -> dict:
+    """Train, select on dev, test once; saves the model and ``results.json`` in ``out_dir``."""
+    out_dir = Path(out_dir)
+    tax = get_taxonomy(taxonomy_name(config.benchmark))
+    split = {s: turn_items(load_erc(config.benchmark, s, config.data_root), tax) for s in ("train", "dev", "test")}
+    synthetic = turn_items(read_dialogues(config.synthetic), tax) if config.synthetic else []
+    model = build_model(config.model, list(tax.labels), config.backbone, config.max_length)
+    args = TrainingArguments(**{**asdict(config.training), "seed": config.seed})
+    stages = []
+    if config.regime == "synthetic->real":
+        pre = TrainingArguments(**{**asdict(args), "epochs": config.pretrain_epochs})
+        stages.append(("pretrain", Trainer(model, pre, synthetic, split["dev"], config.benchmark).train()))
+    train_set = {
+        "real": split["train"],
+        "synthetic->real": split["train"],
+        "mixed": split["train"] + synthetic,
+        "synthetic": synthetic,
+    }[config.regime]
+    trainer = Trainer(model, args, train_set, split["dev"], config.benchmark)
+    stages.append(("train", trainer.train()))
+    test = trainer.evaluate(split["test"])
+    result = {
+        "benchmark": config.benchmark,
+        "model": config.model,
+        "regime": config.regime,
+        "seed": config.seed,
+        "weighted_f1": test["weighted_f1"],
+        "macro_f1": test["macro_f1"],
+        "test": test,
+        "stages": dict(stages),
+        "config": asdict(config),
+        "data": {
+            "benchmark": config.benchmark,
+            "n_train": len(split["train"]),
+            "n_dev": len(split["dev"]),
+            "n_test": len(split["test"]),
+            "synthetic": config.synthetic,
+            "n_synthetic": len(synthetic),
+        },
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(out_dir / "model")
+    (out_dir / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result

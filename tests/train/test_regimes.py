@@ -1,0 +1,100 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from emosynth.data.export import export_dialogues
+from emosynth.data.io import JsonlWriter
+from emosynth.errors import ConfigError
+from emosynth.train.loop import TrainingArguments
+from emosynth.train.regimes import RunConfig, run
+
+from .test_sequence import toy_dialogues
+
+
+@pytest.fixture
+def meld_like(tmp_path):
+    """A MELD-format benchmark folder and a synthetic JSONL, made of the toy dialogues."""
+    root = tmp_path / "meld"
+    for split, n in (("train", 12), ("dev", 6), ("test", 6)):
+        export_dialogues(toy_dialogues(n), root / f"{split}_sent_emo.csv", "meld-csv")
+    synthetic = tmp_path / "synthetic.jsonl"
+    with JsonlWriter(synthetic) as w:
+        for d in toy_dialogues(9):
+            w.write(d.to_dict())
+    return root, synthetic
+
+
+@pytest.mark.parametrize("regime", ["real", "synthetic->real", "mixed", "synthetic"])
+def test_each_regime_writes_results_and_a_model(tiny_bert, meld_like, tmp_path, regime):
+    root, synthetic = meld_like
+    args = TrainingArguments(epochs=2, learning_rate=1e-3, batch_size=8)
+    config = RunConfig(
+        "meld",
+        "utterance",
+        regime,
+        None if regime == "real" else str(synthetic),
+        seed=3,
+        backbone=str(tiny_bert),
+        max_length=32,
+        data_root=str(root),
+        training=args,
+    )
+    result = run(config, tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert saved["regime"] == regime and saved["seed"] == 3 and 0 <= saved["weighted_f1"] <= 1
+    assert saved["data"]["n_test"] == 18 and saved["data"]["n_synthetic"] == (0 if regime == "real" else 27)
+    assert ("pretrain" in result["stages"]) == (regime == "synthetic->real")
+    assert result["stages"]["train"]["train_examples_per_s"] > 0
+    assert (tmp_path / "run" / "model" / "config.json").exists()
+
+
+def test_regime_without_synthetic_data_is_refused():
+    with pytest.raises(ConfigError, match="needs --synthetic"):
+        RunConfig("meld", "utterance", "mixed")
+
+
+def test_cli_train_then_predict_a_dialogue_from_stdin(tiny_bert, meld_like, tmp_path):
+    root, _ = meld_like
+    run_dir = tmp_path / "cli-run"
+    cmd = [sys.executable, "-m", "emosynth"]
+    subprocess.run(
+        [
+            *cmd,
+            "train",
+            "--model",
+            "context",
+            "--benchmark",
+            "meld",
+            "--data-root",
+            str(root),
+            "--backbone",
+            str(tiny_bert),
+            "--epochs",
+            "1",
+            "--max-length",
+            "32",
+            "--no-progress",
+            "-o",
+            str(run_dir),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    dialogue = {"turns": [{"speaker": "anna", "text": "i am so happy today"}, {"speaker": "ben", "text": "what"}]}
+    out = subprocess.run(
+        [*cmd, "predict", str(run_dir / "model")],
+        input=json.dumps(dialogue),
+        text=True,
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    labels = [t["emotion"] for t in json.loads(out.stdout)["turns"]]
+    assert len(labels) == 2 and set(labels) <= {"neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear"}
+    bad = subprocess.run(
+        [*cmd, "predict", str(run_dir / "model")], input="not json", text=True, capture_output=True, timeout=300
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: stdin: expected")
