@@ -20,7 +20,7 @@ from machine import describe
 
 from emosynth.data.io import read_dialogues
 from emosynth.data.meld import read_meld
-from emosynth.llm.llamacpp import LlamaCppBackend
+from emosynth.llm.llamacpp import LlamaCppBackend, chat_kwargs
 from emosynth.quality.diversity import distinct_n
 from emosynth.synth.config import DialogueConfig
 from emosynth.synth.dialogues import DialogueSynthesizer
@@ -32,17 +32,7 @@ SAMPLES = ROOT / "data" / "samples"
 def raw_pass(llm, requests) -> tuple[float, int]:
     start, tokens = time.perf_counter(), 0
     for r in requests:
-        out = llm.create_chat_completion(
-            messages=list(r.messages),
-            temperature=r.temperature,
-            top_p=r.top_p,
-            max_tokens=r.max_tokens,
-            seed=r.seed,
-            repeat_penalty=r.repeat_penalty,
-            presence_penalty=r.presence_penalty,
-            frequency_penalty=r.frequency_penalty,
-            response_format={"type": "json_object", "schema": r.json_schema},
-        )
+        out = llm.create_chat_completion(**chat_kwargs(r))
         tokens += out["usage"]["completion_tokens"]
     return time.perf_counter() - start, tokens
 

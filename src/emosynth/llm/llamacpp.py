@@ -14,6 +14,23 @@ from emosynth.llm.embedded import resolve_model
 log = logging.getLogger(__name__)
 
 
+def chat_kwargs(request: ChatRequest) -> dict:
+    """``Llama.create_chat_completion`` arguments for a request; the JSON schema becomes a grammar."""
+    kwargs = dict(
+        messages=list(request.messages),
+        temperature=request.temperature,
+        top_p=request.top_p,
+        max_tokens=request.max_tokens,
+        seed=request.seed,
+        repeat_penalty=request.repeat_penalty,
+        presence_penalty=request.presence_penalty,
+        frequency_penalty=request.frequency_penalty,
+    )
+    if request.json_schema is not None:
+        kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+    return kwargs
+
+
 class LlamaCppBackend(LLMBackend):
     """A GGUF model run in this process; JSON schemas are enforced by llama.cpp's grammar sampler.
 
@@ -41,22 +58,9 @@ class LlamaCppBackend(LLMBackend):
             raise BackendError(f"llama.cpp cannot load {self.path}: {exc}") from exc
 
     def complete(self, request: ChatRequest) -> Completion:
-        kwargs = {}
-        if request.json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
         start = time.perf_counter()
         try:
-            out = self.llm.create_chat_completion(
-                messages=list(request.messages),
-                temperature=request.temperature,
-                top_p=request.top_p,
-                max_tokens=request.max_tokens,
-                seed=request.seed,
-                repeat_penalty=request.repeat_penalty,
-                presence_penalty=request.presence_penalty,
-                frequency_penalty=request.frequency_penalty,
-                **kwargs,
-            )
+            out = self.llm.create_chat_completion(**chat_kwargs(request))
         except ValueError as exc:  # e.g. prompt + max_tokens beyond the context window
             raise BackendError(
                 f"llama.cpp refused the request: {' '.join(str(exc).split())} (n_ctx={self.n_ctx})"

@@ -217,30 +217,25 @@ class DialogueSynthesizer:
 
     def request(self, spec: DialogueSpec, attempt: int) -> ChatRequest:
         cfg = self.config
+        scene = dict(
+            speakers=spec.speakers,
+            relationship=spec.relationship,
+            setting=spec.setting,
+            topic=spec.topic,
+            examples=spec.examples,
+        )
         if spec.plan is not None:
-            messages = render_messages(
-                self.prompt_version,
-                speakers=spec.speakers,
-                relationship=spec.relationship,
-                setting=spec.setting,
-                topic=spec.topic,
-                turns=spec.plan,
-                examples=spec.examples,
-            )
+            messages = render_messages(self.prompt_version, turns=spec.plan, **scene)
             schema = planned_schema(spec, self.max_chars)
         else:
             target_index = self.taxonomy.index(spec.target) if spec.target else None
             messages = render_messages(
                 self.prompt_version,
-                speakers=spec.speakers,
-                relationship=spec.relationship,
-                setting=spec.setting,
-                topic=spec.topic,
                 n_turns=spec.n_turns,
                 numbered=self.taxonomy.numbered(),
                 target=spec.target,
                 target_index=target_index,
-                examples=spec.examples,
+                **scene,
             )
             schema = labelled_schema(spec, len(self.taxonomy.labels), (cfg.min_turns, cfg.max_turns), self.max_chars)
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
