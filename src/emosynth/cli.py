@@ -148,17 +148,15 @@ def models(
     prepare: Annotated[bool, typer.Option("--prepare", help="Assemble and verify the model files.")] = False,
 ):
     """List the embedded models (shipped in PyPI wheels) and, with --prepare, assemble and verify them."""
-    from emosynth.llm.embedded import DEFAULT_MODEL, MODELS, model_path
+    from emosynth.llm.embedded import DEFAULT_MODEL, MODELS, model_path, status
 
     for name, spec in MODELS.items():
         mark = "*" if name == DEFAULT_MODEL else " "
-        status = ""
-        if prepare:
-            try:
-                status = f"  ready: {model_path(name)}"
-            except EmosynthError as exc:
-                _fail(exc)
-        typer.echo(f"{mark} {name:20s} {spec.description}{status}")
+        try:
+            state = f"verified: {model_path(name)}" if prepare else status(name)
+        except EmosynthError as exc:
+            _fail(exc)
+        typer.echo(f"{mark} {name:20s} {spec.description}  [{state}]")
 
 
 @app.command("export")

