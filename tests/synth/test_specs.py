@@ -77,3 +77,10 @@ def test_too_few_names_for_the_cast_is_a_config_error(tmp_path):
     f.write_text("names: [A, B, C, D]\ntopics: [t]\nsettings: [s]\nrelationships: [r]\n")
     with pytest.raises(ConfigError, match="4 distinct names cannot fill max_speakers=6"):
         synth(scenario_file=str(f), max_speakers=6)
+
+
+def test_natural_and_balanced_runs_with_one_seed_share_no_prompt():
+    natural, balanced = synth(mode="natural", seed=0), synth(mode="balanced", seed=0)
+    prompts_n = {natural.request(natural.spec(i), 0).messages[-1]["content"] for i in range(70)}
+    prompts_b = {balanced.request(balanced.spec(i), 0).messages[-1]["content"] for i in range(70)}
+    assert not prompts_n & prompts_b

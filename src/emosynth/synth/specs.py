@@ -76,7 +76,10 @@ def build_spec(
     id_prefix: str,
 ) -> DialogueSpec:
     """The spec of dialogue ``index``; Balanced targets cycle over the labels so each gets the same count."""
-    rng = rng_for(run_seed, index, "spec")
+    # Each mode draws from its own stream: with one shared stream, a Natural plan that already holds the
+    # Balanced target gave both datasets the same prompt, hence the same dialogue. (Balanced keeps the
+    # original stream name so that datasets made before this change reproduce.)
+    rng = rng_for(run_seed, index, "spec" if mode == "balanced" else f"spec-{mode}")
     n_turns = rng.randint(*turns)
     n_speakers = min(rng.randint(*speakers), n_turns)
     names = rng.sample(sorted(set(scenarios["names"])), n_speakers)
