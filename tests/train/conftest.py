@@ -44,6 +44,8 @@ def tiny_bert(tmp_path_factory):
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=128,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
     )
     torch.manual_seed(0)
     transformers.BertModel(config).save_pretrained(path)

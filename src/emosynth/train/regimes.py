@@ -16,6 +16,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import torch
+
 from emosynth.data.benchmarks import load_erc, taxonomy_name
 from emosynth.data.io import read_dialogues
 from emosynth.errors import ConfigError
@@ -54,6 +56,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     tax = get_taxonomy(taxonomy_name(config.benchmark))
     split = {s: turn_items(load_erc(config.benchmark, s, config.data_root), tax) for s in ("train", "dev", "test")}
     synthetic = turn_items(read_dialogues(config.synthetic), tax) if config.synthetic else []
+    torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
     model = build_model(config.model, list(tax.labels), config.backbone, config.max_length)
     args = TrainingArguments(**{**asdict(config.training), "seed": config.seed})
     stages = []
