@@ -254,7 +254,7 @@ def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (
     import json
 
     try:
-        from emosynth.records import Dialogue, Turn
+        from emosynth.records import Turn
         from emosynth.train.items import TurnItem
         from emosynth.train.loop import Trainer, TrainingArguments
         from emosynth.train.models import load_model
@@ -270,10 +270,5 @@ def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (
         labels = Trainer(classifier, TrainingArguments(), []).predict(items)
     except EmosynthError as exc:
         _fail(exc)
-    out = Dialogue("stdin", [Turn(t.speaker, t.text, classifier.labels[k]) for t, k in zip(turns, labels)], "")
-    typer.echo(
-        json.dumps(
-            {"turns": [{"speaker": t.speaker, "text": t.text, "emotion": t.emotion} for t in out.turns]},
-            ensure_ascii=False,
-        )
-    )
+    out = [{"speaker": t.speaker, "text": t.text, "emotion": classifier.labels[k]} for t, k in zip(turns, labels)]
+    typer.echo(json.dumps({"turns": out}, ensure_ascii=False))

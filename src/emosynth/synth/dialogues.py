@@ -176,9 +176,10 @@ class DialogueSynthesizer:
         self.taxonomy = get_taxonomy(config.taxonomy)
         self.prompt_version = config.resolved_prompt_version
         self.scenarios = load_scenarios(config.scenario_file)
-        if len(set(self.scenarios["names"])) < config.max_speakers:
+        n_names = len(set(self.scenarios["names"]))
+        if n_names < config.max_speakers:
             raise ConfigError(
-                f"{config.scenario_file or 'scenarios.yaml'}: {len(set(self.scenarios['names']))} distinct names "
+                f"{config.scenario_file or 'scenarios.yaml'}: {n_names} distinct names "
                 f"cannot fill max_speakers={config.max_speakers}"
             )
         self.cues = load_cues(self.taxonomy, config.cue_file) if config.cues else {}

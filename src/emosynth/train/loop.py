@@ -86,6 +86,8 @@ class Trainer:
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda s: min((s + 1) / max(warmup, 1), max(0.0, (steps - s) / max(steps - warmup, 1)))
         )
+        # Featurized once: for CoMPM this runs the frozen memory encoder over the dev set, the same every epoch.
+        eval_features = self.model.featurize(self.eval_dataset) if self.eval_dataset else None
         best, best_state, seconds, seen = -1.0, None, 0.0, 0
         for epoch in range(args.epochs):
             self.model.train()
@@ -103,7 +105,7 @@ class Trainer:
             seconds += time.perf_counter() - start
             record = {"epoch": epoch + 1, "loss": float(loss.detach())}
             if self.eval_dataset:
-                metrics = self.evaluate(self.eval_dataset)
+                metrics = self.evaluate(self.eval_dataset, eval_features)
                 score = metrics[HEADLINE.get(self.benchmark, "weighted_f1")]
                 record["dev_score"] = score
                 if score > best:
@@ -120,19 +122,20 @@ class Trainer:
         }
 
     @torch.no_grad()
-    def predict(self, items: list[TurnItem]) -> np.ndarray:
+    def predict(self, items: list[TurnItem], features: list[dict] | None = None) -> np.ndarray:
+        """Label ids; ``features`` (from ``model.featurize(items)``) skips featurizing again."""
         self.model.eval()
-        features = self.model.featurize(items)
+        features = features if features is not None else self.model.featurize(items)
         out = np.zeros(len(items), dtype=int)
         for batch_ids in sequential_batches([len(f["input_ids"]) for f in features], self.args.eval_batch_size):
             logits = self.model(**self.model.collate([features[i] for i in batch_ids]))
             out[batch_ids] = logits.argmax(-1).numpy()
         return out
 
-    def evaluate(self, items: list[TurnItem]) -> dict:
+    def evaluate(self, items: list[TurnItem], features: list[dict] | None = None) -> dict:
         """Flat dict of metrics (plus per-class scores and the confusion matrix) and inference speed."""
         start = time.perf_counter()
-        pred = self.predict(items)
+        pred = self.predict(items, features)
         seconds = time.perf_counter() - start
         metrics = single_label_metrics([i.label for i in items], pred.tolist(), self.model.labels, self.benchmark)
         return metrics | {"inference_seconds": seconds, "inference_examples_per_s": len(items) / seconds}
