@@ -38,6 +38,7 @@ def make_backend(
     concurrency: int,
     schema_dialect: str,
     cache: Path | None,
+    **extra,
 ):
     """The backend by registry name, wrapped in the response cache unless ``cache`` is None."""
     from emosynth.llm.base import get_backend
@@ -50,6 +51,7 @@ def make_backend(
         api_key_env=api_key_env,
         concurrency=concurrency,
         schema_dialect=schema_dialect,
+        **extra,
     )
     return CachedBackend(llm, ResponseCache(cache)) if cache else llm
 
@@ -82,11 +84,14 @@ def generate_dialogues(
     min_turns: Annotated[int | None, typer.Option()] = None,
     max_turns: Annotated[int | None, typer.Option()] = None,
     max_attempts: Annotated[int | None, typer.Option(help="Tries per dialogue before it is rejected.")] = None,
+    retry_feedback: Annotated[
+        bool | None, typer.Option("--retry-feedback/--no-retry-feedback", help="Tell a retry why it failed.")
+    ] = None,
     temperature: Annotated[float | None, typer.Option()] = None,
     cue_file: Annotated[str | None, typer.Option(help="YAML of cue lines per label.")] = None,
     scenario_file: Annotated[str | None, typer.Option(help="YAML of names/topics/settings/relationships.")] = None,
     transitions_file: Annotated[str | None, typer.Option(help="JSON of emotion-transition counts.")] = None,
-    backend: Annotated[str, typer.Option(help="llamacpp | openai | transformers")] = "llamacpp",
+    backend: Annotated[str, typer.Option(help="llamacpp | openai | transformers | ray")] = "llamacpp",
     model: Annotated[str | None, typer.Option(help="Embedded model name, GGUF/HF path, or served model.")] = None,
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
@@ -94,6 +99,13 @@ def generate_dialogues(
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
     concurrency: Annotated[int, typer.Option(help="Requests in flight (openai backend).")] = 4,
     schema_dialect: Annotated[str, typer.Option(help="auto | json_schema | json_object | none")] = "auto",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster (auto, HOST:PORT, ray://...); default: a local one.")
+    ] = None,
+    replicas: Annotated[
+        int | None, typer.Option(help="Model replicas (ray backend; default CPUs/cpus-per-replica).")
+    ] = None,
+    cpus_per_replica: Annotated[int, typer.Option(help="CPUs and llama.cpp threads per replica (ray).")] = 1,
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not cache responses.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -115,6 +127,7 @@ def generate_dialogues(
             min_turns=min_turns,
             max_turns=max_turns,
             max_attempts=max_attempts,
+            retry_feedback=retry_feedback,
             temperature=temperature,
             cue_file=cue_file,
             scenario_file=scenario_file,
@@ -127,7 +140,10 @@ def generate_dialogues(
         check_resumable(output, config.model_dump() | {"prompt_version": config.resolved_prompt_version})
         ensure_writable(output)
         cache_path = None if no_cache else (cache or sidecar(output, "cache.sqlite"))
-        llm = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path)
+        ray = (
+            dict(address=ray_address, replicas=replicas, cpus_per_replica=cpus_per_replica) if backend == "ray" else {}
+        )
+        llm = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path, **ray)
         try:
             synth = DialogueSynthesizer(config, llm, few_shot_pool(config.taxonomy, config.few_shot))
             summary = synth.run(output, progress=progress)
@@ -212,7 +228,16 @@ def train(
             progress=progress,
         )
         config = RunConfig(
-            benchmark, model, regime, synthetic, seed, backbone, max_length, data_root, pretrain_epochs, args
+            benchmark,
+            model,
+            regime,
+            synthetic,
+            seed,
+            backbone=backbone,
+            max_length=max_length,
+            data_root=data_root,
+            pretrain_epochs=pretrain_epochs,
+            training=args,
         )
         result = run(config, output)
     except EmosynthError as exc:
@@ -254,8 +279,8 @@ def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (
     import json
 
     try:
-        from emosynth.records import Turn
-        from emosynth.train.items import TurnItem
+        from emosynth.records import Dialogue, Turn
+        from emosynth.train.items import turn_items
         from emosynth.train.loop import Trainer, TrainingArguments
         from emosynth.train.models import load_model
 
@@ -265,10 +290,204 @@ def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (
         except (ValueError, KeyError, TypeError) as exc:
             raise EmosynthError(f'stdin: expected {{"turns": [{{"speaker", "text"}}, ...]}} ({exc})') from exc
         classifier = load_model(model_dir)
-        pairs = [(t.speaker, t.text) for t in turns]
-        items = [TurnItem("stdin", i, t.speaker, t.text, 0, pairs[:i], pairs[i + 1 :]) for i, t in enumerate(turns)]
+        items = turn_items([Dialogue("stdin", turns, "")], None)
         labels = Trainer(classifier, TrainingArguments(), []).predict(items)
     except EmosynthError as exc:
         _fail(exc)
     out = [{"speaker": t.speaker, "text": t.text, "emotion": classifier.labels[k]} for t, k in zip(turns, labels)]
     typer.echo(json.dumps({"turns": out}, ensure_ascii=False))
+
+
+@app.command("inspect")
+def inspect_cmd(
+    data: Annotated[list[str], typer.Argument(help="JSONL files or benchmarks (meld:train, goemotions:dev, ...).")],
+    against: Annotated[str | None, typer.Option(help="A real benchmark to compare with (e.g. meld:train).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write all statistics as JSON here.")] = None,
+    semantic: Annotated[bool, typer.Option("--semantic/--no-semantic", help="MiniLM embedding diversity.")] = True,
+    sample: Annotated[int, typer.Option(help="Texts sampled (per label) for self-BLEU and semantic diversity.")] = 200,
+    seed: Annotated[int, typer.Option()] = 0,
+    data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
+) -> None:
+    """Size, labels, transitions, lengths, lexical/semantic diversity, repeats, duplicates, label-word leakage."""
+    import json
+
+    try:
+        from emosynth.quality.corpus import load_corpus
+        from emosynth.quality.inspect import SentenceEncoder, format_table, inspect
+
+        corpora = [load_corpus(spec, data_root) for spec in data]
+        real = load_corpus(against, data_root) if against else None
+        encoder = SentenceEncoder() if semantic else None
+        reports = [inspect(c, real, encoder, sample, seed) for c in corpora]
+        if real is not None:
+            reports.append(inspect(real, real, encoder, sample, seed))
+        if json_out is not None:
+            from emosynth.data.io import ensure_writable
+
+            ensure_writable(json_out)
+            json_out.write_text(json.dumps(reports, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    except EmosynthError as exc:
+        _fail(exc)
+    typer.echo(format_table(reports))
+
+
+@app.command("verify")
+def verify(
+    data: Annotated[Path, typer.Argument(help="Synthetic dialogue JSONL.")],
+    classifier: Annotated[
+        Path | None, typer.Option(help="Classifier judge: a model saved by `emosynth train` (RUN/model).")
+    ] = None,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Use an LLM judge.")] = True,
+    backend: Annotated[
+        str, typer.Option(help="LLM judge backend: llamacpp | openai | transformers | ray")
+    ] = "llamacpp",
+    model: Annotated[str | None, typer.Option(help="LLM judge model (default: the embedded default).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server of the LLM judge.")] = None,
+    api_key_env: Annotated[str, typer.Option()] = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option()] = 4,
+    schema_dialect: Annotated[str, typer.Option()] = "auto",
+    cache: Annotated[Path | None, typer.Option(help="LLM judge cache (default: beside the data).")] = None,
+    ceiling_from: Annotated[
+        str | None, typer.Option(help="Real turns for each judge's ceiling (default: the matching BENCH:dev).")
+    ] = None,
+    ceiling_per_label: Annotated[int, typer.Option(help="Real dev turns per label in the ceiling sample.")] = 20,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the fidelity report here.")] = None,
+    drop_disagreeing: Annotated[
+        Path | None, typer.Option(help="Write a filtered dataset here (see --filter-level).")
+    ] = None,
+    filter_level: Annotated[str, typer.Option(help="turn (relabel) | dialogue (drop)")] = "turn",
+    filter_by: Annotated[list[str] | None, typer.Option(help="Judges that must disagree (default: all).")] = None,
+    max_disagreement: Annotated[
+        float, typer.Option(help="dialogue level: drop when more than this fraction of turns disagree.")
+    ] = 0.0,
+    seed: Annotated[int, typer.Option()] = 0,
+    data_root: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Re-label every turn blind (LLM judge, real-data classifier) and report agreement with the labels."""
+    import json
+
+    from emosynth.data.benchmarks import ERC_BENCHMARKS
+    from emosynth.data.io import JsonlWriter, ensure_writable, read_dialogues
+    from emosynth.quality.corpus import load_corpus
+    from emosynth.quality.fidelity import ClassifierJudge, LLMJudge, ceiling, filter_dialogues, judge_dataset
+    from emosynth.synth.dialogues import sidecar
+    from emosynth.taxonomy import get_taxonomy
+
+    llm_backend = None
+    try:
+        for path in (json_out, drop_disagreeing):
+            if path is not None:
+                ensure_writable(path)
+        if drop_disagreeing is not None and drop_disagreeing.resolve() == data.resolve():
+            raise EmosynthError(f"--drop-disagreeing {drop_disagreeing} would overwrite the data; choose another path")
+        dialogues = read_dialogues(data)
+        if not dialogues:
+            raise EmosynthError(f"{data}: no dialogues to verify")
+        tax = get_taxonomy(dialogues[0].taxonomy)
+        judges = []
+        if classifier is not None:
+            judges.append(ClassifierJudge(str(classifier)))
+        if llm:
+            cache_path = cache or sidecar(data, "judge-cache.sqlite")
+            llm_backend = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path)
+            judges.append(LLMJudge(llm_backend, tax, seed=seed))
+        if not judges:
+            raise EmosynthError("no judge: give --classifier RUN/model and/or keep --llm")
+        verdicts = judge_dataset(dialogues, judges)
+        report = {"data": str(data), "dialogues": len(dialogues), "turns": len(verdicts.positions), "judges": {}}
+        for judge, agreement in zip(judges, verdicts.report().values()):
+            entry = {"agreement": agreement, "taxonomy": judge.taxonomy.name}
+            if llm_backend is not None and judge.name == "llm":
+                entry["model"] = llm_backend.identity()
+            elif classifier is not None:
+                entry["model"] = str(classifier)
+            source = ceiling_from or (f"{judge.taxonomy.name}:dev" if judge.taxonomy.name in ERC_BENCHMARKS else None)
+            if source:
+                real = load_corpus(source, data_root)
+                entry["ceiling"] = ceiling(judge, real.dialogues, ceiling_per_label, seed) | {"source": source}
+            report["judges"][judge.name] = entry
+        if drop_disagreeing is not None:
+            kept, stats = filter_dialogues(verdicts, filter_level, tuple(filter_by or ()), max_disagreement)
+            if drop_disagreeing.exists():
+                drop_disagreeing.unlink()
+            with JsonlWriter(drop_disagreeing) as out:
+                for d in kept:
+                    out.write(d.to_dict())
+            report["filter"] = stats | {
+                "level": filter_level,
+                "by": filter_by or list(verdicts.judged),
+                "output": str(drop_disagreeing),
+            }
+        if json_out is not None:
+            json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    except EmosynthError as exc:
+        _fail(exc)
+    finally:
+        if llm_backend is not None:
+            llm_backend.close()
+    for name, entry in report["judges"].items():
+        ag, ceil = entry["agreement"], entry.get("ceiling")
+        line = f"{name} judge ({entry['model']}): agreement {ag['overall']} over {ag['n']} turns"
+        if ceil:
+            line += f"; its ceiling on balanced real dev turns {ceil['overall']} (n={ceil['n']})"
+        typer.echo(line)
+        typer.echo("  per label: " + ", ".join(f"{k} {v:.2f}" for k, v in ag["per_label"].items()))
+    if "filter" in report:
+        f = report["filter"]
+        typer.echo(
+            f"filtered ({f['level']}): {f['dialogues_out']} of {f['dialogues_in']} dialogues kept, "
+            f"{f['turns_relabelled']} turns relabelled -> {f['output']}"
+        )
+
+
+@app.command("experiment")
+def experiment(
+    config_path: Annotated[
+        Path, typer.Argument(help="Experiment YAML (benchmarks, models, regimes, synthetic, seeds).")
+    ],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: experiments/<name>.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Run at most this many unfinished cells now.")] = None,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html/.md afterwards.")] = True,
+) -> None:
+    """Run the grid (resuming), then the Friedman test over regimes and the report."""
+    import json
+
+    try:
+        from emosynth.experiment.config import ExperimentConfig
+        from emosynth.experiment.runner import run_experiment
+        from emosynth.experiment.stats import friedman
+
+        config = ExperimentConfig.load(config_path)
+        root = output or Path("experiments") / config.name
+        rows = run_experiment(config, root, limit=limit)
+        stats = friedman(rows)
+        (root / "friedman.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
+        if report:
+            from emosynth.report.build import build_report
+
+            build_report(root)
+    except EmosynthError as exc:
+        _fail(exc)
+    typer.echo(f"{len(rows)} of {len(config.cells())} cells finished -> {root}/results.jsonl")
+    if stats["ok"]:
+        typer.echo(
+            f"Friedman chi2 {stats['statistic']:.3f}, p = {stats['p_value']:.3g} over {stats['n_blocks']} blocks; "
+            "average ranks: " + ", ".join(f"{k} {v:.2f}" for k, v in stats["average_ranks"].items())
+        )
+    else:
+        typer.echo(f"no Friedman test: {stats['reason']}")
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="An experiment directory (experiments/<name>).")],
+    semantic: Annotated[bool, typer.Option("--semantic/--no-semantic", help="MiniLM diversity in quality.")] = True,
+) -> None:
+    """One self-contained HTML report (plots embedded) and a Markdown summary of an experiment."""
+    try:
+        from emosynth.report.build import build_report
+
+        html, md = build_report(run_dir, semantic)
+    except EmosynthError as exc:
+        _fail(exc)
+    typer.echo(f"wrote {html} and {md}")

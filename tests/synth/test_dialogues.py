@@ -17,7 +17,7 @@ from emosynth.synth.config import DialogueConfig
 from emosynth.synth.dialogues import DialogueSynthesizer, sidecar
 
 MELD_LABELS = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
-FAST = dict(n=3, min_turns=3, max_turns=4, max_speakers=3, tokens_per_turn=60)
+FAST = dict(n=3, min_turns=3, max_turns=4, max_speakers=3, tokens_per_turn=60, max_attempts=3)
 
 
 def test_balanced_planned_run_writes_valid_dialogues_and_summary(smollm, tmp_path):
@@ -69,6 +69,43 @@ def test_numbered_labels_are_mapped_back_to_names(tmp_path):
     assert summary.accepted == 3 and summary.final_rejections_by_reason == {"missing_target": 4}
     assert {d.target_emotion for d in read_dialogues(out)} == {"neutral", "anger", "disgust"}
     assert all(d.emotions == ["anger", "disgust", "neutral"] for d in read_dialogues(out))
+
+
+class RepeatsOnce(LLMBackend):
+    """Stands in for the LLM: follows the plan, but its first draft of every dialogue repeats a line."""
+
+    name, model_id = "scripted", "repeats-once"
+
+    def __init__(self):
+        self.prompts = []
+
+    def complete(self, request):
+        self.prompts.append(request.messages[-1]["content"])
+        plan = request.json_schema["properties"]["turns"]["prefixItems"]
+        first = "rejected:" not in self.prompts[-1]
+        turns = [
+            {
+                "speaker": t["properties"]["speaker"]["const"],
+                "emotion": t["properties"]["emotion"]["const"],
+                "utterance": "same old line" if first and i > 0 else f"fresh line {i}",
+            }
+            for i, t in enumerate(plan)
+        ]
+        return Completion(json.dumps({"turns": turns}), "stop", 10, 20, self.model_id)
+
+
+@pytest.mark.parametrize("feedback", [True, False])
+def test_a_retry_tells_the_model_which_line_it_repeated(tmp_path, feedback):
+    llm = RepeatsOnce()
+    cfg = DialogueConfig.create(mode="balanced", retry_feedback=feedback, **(FAST | {"n": 2}))
+    summary = DialogueSynthesizer(cfg, llm).run(tmp_path / "f.jsonl", progress=False)
+    assert summary.rejections_by_reason == {"repeated_utterance": 2 if feedback else 6}
+    if feedback:
+        assert summary.accepted == 2 and summary.attempts == 4
+        assert "rejected: turn 3 repeats an earlier turn: 'same old line'" in llm.prompts[2]
+        assert all(d.metadata["attempt"] == 1 for d in read_dialogues(tmp_path / "f.jsonl"))
+    else:
+        assert summary.accepted == 0 and len({p for p in llm.prompts}) == 2  # retries repeat the prompt
 
 
 def test_rerun_resumes_from_cache_and_file_without_new_requests(smollm, tmp_path):

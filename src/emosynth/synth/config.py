@@ -37,6 +37,7 @@ IDENTITY_FIELDS = (
     "transitions_file",
     "tokens_per_turn",
     "max_tokens",
+    "retry_feedback",
 )
 
 
@@ -56,7 +57,8 @@ class DialogueConfig(BaseModel):
     max_speakers: int = Field(4, ge=2, le=10)
     cues: bool = True
     few_shot: int = Field(0, ge=0, le=5)
-    max_attempts: int = Field(3, ge=1, le=20)
+    max_attempts: int = Field(5, ge=1, le=20)
+    retry_feedback: bool = True
     temperature: float = Field(0.8, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     repeat_penalty: float = Field(1.1, ge=1.0, le=2.0)

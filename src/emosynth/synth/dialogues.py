@@ -25,7 +25,7 @@ from emosynth.records import Dialogue, Rejection
 from emosynth.synth.config import IDENTITY_FIELDS, DialogueConfig
 from emosynth.synth.parse import InvalidOutput, parse_dialogue, word_ngrams
 from emosynth.synth.planning import TransitionModel, default_transitions
-from emosynth.synth.prompts import load_cues, render_messages
+from emosynth.synth.prompts import load_cues, render_messages, retry_note
 from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for
 from emosynth.taxonomy import get_taxonomy
 
@@ -216,7 +216,8 @@ class DialogueSynthesizer:
             spec.examples = [Dialogue(d.id, d.turns[:8], d.taxonomy, d.source) for d in picks]
         return spec
 
-    def request(self, spec: DialogueSpec, attempt: int) -> ChatRequest:
+    def request(self, spec: DialogueSpec, attempt: int, previous: dict[str, str] | None = None) -> ChatRequest:
+        """The request of ``attempt``; with ``retry_feedback`` a retry tells the model why ``previous`` failed."""
         cfg = self.config
         scene = dict(
             speakers=spec.speakers,
@@ -239,6 +240,9 @@ class DialogueSynthesizer:
                 **scene,
             )
             schema = labelled_schema(spec, len(self.taxonomy.labels), (cfg.min_turns, cfg.max_turns), self.max_chars)
+        note = retry_note(previous["reason"], previous["detail"]) if previous and cfg.retry_feedback else None
+        if note:
+            messages = (*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + "\n\n" + note})
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
         return ChatRequest(
             messages=messages,
@@ -343,7 +347,7 @@ class DialogueSynthesizer:
         for attempt in range(self.config.max_attempts):
             if not pending:
                 return
-            requests = [self.request(s, attempt) for s in pending]
+            requests = [self.request(s, attempt, (failures[s.id] or [None])[-1]) for s in pending]
             retry = []
             for i, completion in self.backend.complete_many(requests):
                 spec = pending[i]

@@ -30,6 +30,14 @@ def render_messages(version: str, **context) -> tuple[dict[str, str], ...]:
     return tuple({"role": m["role"], "content": m["content"].strip()} for m in messages)
 
 
+def retry_note(reason: str, detail: str, version: str = "retry.v1") -> str | None:
+    """The note appended to a retry's prompt after a rejection for ``reason`` (None: retry unchanged)."""
+    with resources.as_file(_ROOT.joinpath(f"{version}.yaml")) as p:
+        notes = load_yaml(p)
+    template = notes.get(reason)
+    return template.format(detail=detail.rstrip(".")) if template else None
+
+
 def load_cues(taxonomy: Taxonomy, path: str | Path | None = None) -> dict[str, str]:
     """Per-label cue lines: a user's file, else the shipped file for the set, else cues in the taxonomy YAML."""
     if path is None:
