@@ -20,6 +20,7 @@ BACKENDS: dict[str, str] = {
     "llamacpp": "emosynth.llm.llamacpp:LlamaCppBackend",
     "openai": "emosynth.llm.openai_compat:OpenAIBackend",
     "transformers": "emosynth.llm.hf_local:TransformersBackend",
+    "ray": "emosynth.llm.ray_backend:RayBackend",
 }
 
 

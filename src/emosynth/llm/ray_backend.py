@@ -1,0 +1,201 @@
+"""Many machines: replicas of an in-process backend (llama.cpp by default) as Ray actors.
+
+Each replica loads its own copy of the model on the node Ray places it on, so the model must resolve on
+every node (run ``emosynth models --prepare`` there, or give a GGUF path that exists on all of them).
+Requests are spread over the replicas and answered in completion order; caching and resume stay on the
+driver (``CachedBackend`` wraps this backend like any other).
+
+Without ``address`` a local Ray cluster is started in this process (``ray.init``) and shut down by ``close``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from emosynth import errors
+from emosynth.errors import BackendError, ConfigError, EmosynthError, requires
+from emosynth.llm.base import ChatRequest, Completion, LLMBackend, get_backend
+
+log = logging.getLogger(__name__)
+
+
+class _Replica:
+    """One backend instance inside a Ray actor."""
+
+    def __init__(self, inner: str, kwargs: dict[str, Any]):
+        self.backend = get_backend(inner, **kwargs)
+
+    def describe(self) -> tuple[str, str, str]:
+        import socket
+
+        return self.backend.name, self.backend.model_id, socket.gethostname()
+
+    def complete(self, position: int, request: ChatRequest) -> tuple[int, Completion]:
+        return position, self.backend.complete(request)
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The actor's own exception inside Ray's wrappers (``RayTaskError.cause``, ``__cause__``)."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "cause", None) or exc.__cause__
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
+    return exc
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(_root(exc)).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(exc).__name__)[:300]
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a cluster address nobody listens on (``ray.init`` itself retries for minutes)."""
+    import socket
+
+    hostport = address.removeprefix("ray://")
+    if address == "auto" or ":" not in hostport:
+        return
+    host, _, port = hostport.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as exc:
+        raise BackendError(
+            f"cannot connect to the Ray cluster at {address}: {exc}; "
+            "start one with `ray start --head` or leave --ray-address out for a local cluster"
+        ) from exc
+
+
+def _reraise(exc: BaseException, what: str):
+    """Our own errors keep their class and one-line message; anything else becomes a ``BackendError``."""
+    root = _root(exc)
+    if isinstance(root, EmosynthError):
+        raise type(root)(str(root)) from exc
+    line = _one_line(exc)
+    # an actor that died in __init__ reports its exception as text only: "emosynth.errors.ModelFileError: ..."
+    named = re.match(r"emosynth\.errors\.(\w+): (.*)", line)
+    cls = getattr(errors, named.group(1), None) if named else None
+    if isinstance(cls, type) and issubclass(cls, EmosynthError):
+        raise cls(named.group(2)) from exc
+    raise BackendError(f"{what}: {line}") from exc
+
+
+class RayBackend(LLMBackend):
+    """``replicas`` copies of the ``inner`` backend on a Ray cluster.
+
+    Args:
+        model: passed to each replica's backend (embedded model name or a GGUF path valid on every node).
+        address: a running cluster (``auto``, ``HOST:PORT`` or ``ray://HOST:10001``); None starts a local one.
+        replicas: number of actors (default: cluster CPUs // ``cpus_per_replica``, at least 1).
+        cpus_per_replica: CPUs reserved per actor; also its llama.cpp thread count.
+        inner: the backend each replica runs (``llamacpp`` or ``transformers``).
+        num_cpus: CPUs of a local cluster (default: all cores); ignored with ``address``.
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        address: str | None = None,
+        replicas: int | None = None,
+        cpus_per_replica: int = 1,
+        inner: str = "llamacpp",
+        num_cpus: int | None = None,
+        **_: object,
+    ):
+        ray = requires("ray", "ray", "ray")
+        if inner == "ray":
+            raise ConfigError("--inner cannot be 'ray' itself; use llamacpp or transformers")
+        self.ray = ray
+        self._owns_cluster = False
+        if not ray.is_initialized():
+            try:
+                if address:
+                    _probe(address)
+                    ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+                else:
+                    ray.init(
+                        num_cpus=num_cpus or os.cpu_count(),
+                        include_dashboard=False,
+                        log_to_driver=False,
+                        logging_level=logging.WARNING,
+                    )
+                    self._owns_cluster = True
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise BackendError(
+                    f"cannot connect to the Ray cluster at {address}: {_one_line(exc)}; "
+                    "start one with `ray start --head` or leave --ray-address out for a local cluster"
+                ) from exc
+        total = int(ray.cluster_resources().get("CPU", 1))
+        if cpus_per_replica > total:
+            self.close()
+            raise ConfigError(f"cpus_per_replica={cpus_per_replica} exceeds the cluster's {total} CPUs")
+        self.n_replicas = replicas or max(1, total // cpus_per_replica)
+        kwargs = {"model": model}
+        if inner == "llamacpp":
+            kwargs["n_threads"] = cpus_per_replica
+        actor = ray.remote(num_cpus=cpus_per_replica)(_Replica)
+        self.actors = [actor.remote(inner, kwargs) for _ in range(self.n_replicas)]
+        try:
+            described = ray.get([a.describe.remote() for a in self.actors])
+        except Exception as exc:  # an actor failed to load its model: one line, cluster released
+            self.close()
+            _reraise(exc, f"a Ray replica could not start its {inner} backend")
+        inner_name, self.model_id, _ = described[0]
+        self.inner = inner_name
+        self.hosts = sorted({host for *_, host in described})
+        log.info("ray: %d replicas of %s:%s on %s", self.n_replicas, inner_name, self.model_id, ", ".join(self.hosts))
+
+    def identity(self) -> str:
+        # A replica answers exactly as the same backend in-process with the same threads would.
+        return f"{self.inner}:{self.model_id}"
+
+    def complete(self, request: ChatRequest) -> Completion:
+        return next(iter(self.complete_many([request])))[1]
+
+    def complete_many(self, requests: Iterable[ChatRequest]) -> Iterator[tuple[int, Completion]]:
+        """Two requests in flight per replica; answers are yielded as they arrive."""
+        ray = self.ray
+        queue = list(enumerate(requests))
+        queue.reverse()
+        in_flight: dict[Any, int] = {}
+        load = [0] * len(self.actors)
+
+        def submit() -> None:
+            while queue and min(load) < 2:
+                k = load.index(min(load))
+                position, request = queue.pop()
+                in_flight[self.actors[k].complete.remote(position, request)] = k
+                load[k] += 1
+
+        submit()
+        while in_flight:
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            ref = done[0]
+            load[in_flight.pop(ref)] -= 1
+            try:
+                position, completion = ray.get(ref)
+            except Exception as exc:
+                self._cancel(in_flight)
+                _reraise(exc, "a Ray replica failed")
+            submit()
+            yield position, completion
+
+    def _cancel(self, in_flight: dict[Any, int]) -> None:
+        for ref in in_flight:
+            self.ray.cancel(ref, force=False)
+
+    def close(self) -> None:
+        for actor in getattr(self, "actors", []):
+            self.ray.kill(actor)
+        self.actors = []
+        if self._owns_cluster and self.ray.is_initialized():
+            self.ray.shutdown()
+            self._owns_cluster = False
