@@ -23,15 +23,22 @@ class TurnItem:
     future: list[tuple[str, str]]
 
 
-def turn_items(dialogues: Iterable[Dialogue], taxonomy: Taxonomy) -> list[TurnItem]:
-    """Every turn of every dialogue, with labels mapped into ``taxonomy`` (e.g. synthetic -> benchmark set)."""
+def turn_items(dialogues: Iterable[Dialogue], taxonomy: Taxonomy | None) -> list[TurnItem]:
+    """Every turn of every dialogue, with labels mapped into ``taxonomy`` (e.g. synthetic -> benchmark set).
+
+    ``taxonomy=None`` reads the turns unlabelled (prediction input): every item's label is -1.
+    """
+    labelled = taxonomy is not None
     items = []
     for d in dialogues:
-        src = get_taxonomy(d.taxonomy) if d.taxonomy != taxonomy.name else taxonomy
+        src = get_taxonomy(d.taxonomy) if labelled and d.taxonomy != taxonomy.name else taxonomy
         pairs = [(t.speaker, t.text) for t in d.turns]
         for i, t in enumerate(d.turns):
-            label = src.map_to(t.emotion, taxonomy) if src is not taxonomy else taxonomy.check(t.emotion)
-            if label is None:
-                raise ConfigError(f"Dialogue {d.id}: label '{t.emotion}' has no {taxonomy.name} equivalent")
-            items.append(TurnItem(d.id, i, t.speaker, t.text, taxonomy.index(label), pairs[:i], pairs[i + 1 :]))
+            label = -1
+            if labelled:
+                name = src.map_to(t.emotion, taxonomy) if src is not taxonomy else taxonomy.check(t.emotion)
+                if name is None:
+                    raise ConfigError(f"Dialogue {d.id}: label '{t.emotion}' has no {taxonomy.name} equivalent")
+                label = taxonomy.index(name)
+            items.append(TurnItem(d.id, i, t.speaker, t.text, label, pairs[:i], pairs[i + 1 :]))
     return items

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class RunConfig:
     max_length: int | None = None
     data_root: str | None = None
     pretrain_epochs: int = 1
+    save_model: bool = True
     training: TrainingArguments = field(default_factory=TrainingArguments)
 
     def __post_init__(self):
@@ -93,6 +95,10 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(out_dir / "model")
-    (out_dir / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    if config.save_model:
+        model.save(out_dir / "model")
+    # results.json appears whole or not at all: its presence marks a finished run (experiment resume)
+    tmp = out_dir / "results.json.tmp"
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    os.replace(tmp, out_dir / "results.json")
     return result

@@ -1,0 +1,156 @@
+"""The experiment grid: benchmarks x models x regimes (x synthetic datasets) x seeds, from one YAML file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from emosynth.errors import ConfigError
+from emosynth.train.regimes import REGIMES
+
+MODELS = ("utterance", "context", "compm")
+
+
+class Training(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = Field(2, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    batch_size: int = Field(32, ge=1)
+    class_weights: bool = False
+    pretrain_epochs: int = Field(1, ge=1)
+
+
+class ExperimentConfig(BaseModel):
+    """``emosynth experiment CONFIG.yaml``; see ``experiments/*/config.yaml`` for a worked example.
+
+    ``synthetic`` names the synthetic datasets per benchmark (``{meld: {balanced: PATH, natural: PATH}}``);
+    every regime but ``real`` runs once per named dataset. Relative paths are looked up from the config's
+    folder first, then from the current directory.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    benchmarks: list[str]
+    models: list[str] = ["utterance"]
+    regimes: list[str] = ["real", "synthetic->real"]
+    synthetic: dict[str, dict[str, str]] = {}
+    seeds: list[int] = [0, 1, 2]
+    training: Training = Training()
+    max_length: dict[str, int] = {}
+    backbone: str | None = None
+    data_root: str | None = None
+    save_models: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.fullmatch(r"[\w.-]+", v):
+            raise ValueError("use letters, digits, '.', '_' or '-' only")
+        return v
+
+    @field_validator("regimes")
+    @classmethod
+    def _regimes(cls, v: list[str]) -> list[str]:
+        for regime in v:
+            if regime not in REGIMES:
+                raise ValueError(f"unknown regime '{regime}'; expected one of {', '.join(REGIMES)}")
+        return v
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, v: list[str]) -> list[str]:
+        for model in v:
+            if model not in MODELS:
+                raise ValueError(f"unknown model '{model}'; expected one of {', '.join(MODELS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> ExperimentConfig:
+        if any(r != "real" for r in self.regimes):
+            missing = [b for b in self.benchmarks if not self.synthetic.get(b)]
+            if missing:
+                raise ValueError(f"regimes other than real need synthetic datasets for: {', '.join(missing)}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds repeat")
+        return self
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExperimentConfig:
+        from emosynth.taxonomy import load_yaml
+
+        path = Path(path)
+        raw = load_yaml(path)
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a mapping of experiment settings")
+        try:
+            config = cls(**raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(map(str, err["loc"])) or "config"
+            raise ConfigError(f"{path}: {where}: {err['msg'].removeprefix('Value error, ')}") from None
+        config.synthetic = {
+            b: {name: str(_resolve(path, p)) for name, p in sets.items()} for b, sets in config.synthetic.items()
+        }
+        return config
+
+    def cells(self) -> list[Cell]:
+        """Every run of the grid, in a stable order (benchmark, model, treatment, seed)."""
+        out = []
+        for benchmark in self.benchmarks:
+            for model in self.models:
+                for regime in self.regimes:
+                    datasets = [(None, None)] if regime == "real" else sorted(self.synthetic[benchmark].items())
+                    for name, path in datasets:
+                        for seed in self.seeds:
+                            out.append(Cell(benchmark, model, regime, name, path, seed))
+        return out
+
+
+def _resolve(config_path: Path, p: str) -> Path:
+    """A dataset path: absolute, else from the config's folder, else from the current directory."""
+    base, path = config_path.parent, Path(p)
+    for candidate in (path,) if path.is_absolute() else (base / path, path):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"{config_path}: synthetic dataset {p} not found (relative to the config or here)")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One training run of the grid; ``treatment`` is what the statistics compare (regime + dataset)."""
+
+    benchmark: str
+    model: str
+    regime: str
+    dataset: str | None
+    synthetic: str | None
+    seed: int
+
+    @property
+    def treatment(self) -> str:
+        return self.regime if self.dataset is None else f"{self.regime}:{self.dataset}"
+
+    @property
+    def block(self) -> tuple[str, str, int]:
+        return self.benchmark, self.model, self.seed
+
+    def path(self, root: Path) -> Path:
+        slug = self.treatment.replace("->", "2").replace(":", "_")
+        return root / "cells" / self.benchmark / self.model / slug / f"seed{self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "model": self.model,
+            "regime": self.regime,
+            "dataset": self.dataset,
+            "synthetic": self.synthetic,
+            "seed": self.seed,
+            "treatment": self.treatment,
+        }

@@ -1,0 +1,107 @@
+"""Run an experiment grid cell by cell; a rerun skips finished cells and redoes a half-done one.
+
+Layout of ``OUT`` (default ``experiments/<name>``)::
+
+    config.yaml                     the configuration as run
+    cells/<bench>/<model>/<treatment>/seed<k>/results.json
+    results.jsonl                   one line per finished cell (rebuilt from the cells)
+    friedman.json                   the statistics over treatments (see ``stats``)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emosynth.experiment.config import Cell, ExperimentConfig
+from emosynth.train.metrics import HEADLINE
+
+log = logging.getLogger(__name__)
+
+
+def run_cell(cell: Cell, config: ExperimentConfig, out_dir: Path) -> dict[str, Any]:
+    from emosynth.train.loop import TrainingArguments
+    from emosynth.train.regimes import RunConfig, run
+
+    t = config.training
+    args = TrainingArguments(
+        epochs=t.epochs, learning_rate=t.learning_rate, batch_size=t.batch_size, class_weights=t.class_weights
+    )
+    run_config = RunConfig(
+        cell.benchmark,
+        cell.model,
+        cell.regime,
+        cell.synthetic,
+        cell.seed,
+        backbone=config.backbone,
+        max_length=config.max_length.get(cell.model),
+        data_root=config.data_root,
+        pretrain_epochs=t.pretrain_epochs,
+        save_model=config.save_models,
+        training=args,
+    )
+    return run(run_config, out_dir)
+
+
+def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
+    path = cell.path(root) / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def row(cell: Cell, result: dict[str, Any]) -> dict[str, Any]:
+    """The flat line of a finished cell in ``results.jsonl``."""
+    metric = HEADLINE.get(cell.benchmark.removesuffix("-full"), "weighted_f1")
+    return cell.to_dict() | {
+        "metric": metric,
+        "score": result.get(metric, result["test"].get(metric)),
+        "weighted_f1": result["weighted_f1"],
+        "macro_f1": result["macro_f1"],
+        "train_seconds": sum(s.get("train_seconds", 0) for s in result.get("stages", {}).values()),
+        "n_synthetic": result.get("data", {}).get("n_synthetic"),
+    }
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    root: str | Path,
+    run: Callable[[Cell, ExperimentConfig, Path], dict[str, Any]] = run_cell,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Run every unfinished cell (at most ``limit`` this time), then rebuild ``results.jsonl``."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.yaml").write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
+    cells = config.cells()
+    todo = [c for c in cells if finished(c, root) is None]
+    log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
+    for n, cell in enumerate(todo[:limit] if limit is not None else todo, start=1):
+        where = cell.path(root)
+        if where.exists():  # killed half-way: start the cell again from nothing
+            shutil.rmtree(where)
+        start = time.perf_counter()
+        log.info("[%d/%d] %s %s %s seed %d", n, len(todo), cell.benchmark, cell.model, cell.treatment, cell.seed)
+        run(cell, config, where)
+        log.info("done in %.0f s", time.perf_counter() - start)
+    return collect(config, root)
+
+
+def collect(config: ExperimentConfig, root: str | Path) -> list[dict[str, Any]]:
+    """Rows of the finished cells, also written to ``results.jsonl``."""
+    root = Path(root)
+    rows = [row(c, r) for c in config.cells() if (r := finished(c, root)) is not None]
+    tmp = root / "results.jsonl.tmp"
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(root / "results.jsonl")
+    return rows

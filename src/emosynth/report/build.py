@@ -1,0 +1,191 @@
+"""``emosynth report RUN_DIR``: one self-contained HTML file (plots embedded) and a Markdown summary.
+
+Sections: dataset cards (model, prompt version, counts, rejection reasons of every synthetic dataset),
+quality tables and plots (label distributions side by side, semantic diversity per label), label fidelity
+when ``verify`` reports are there, the F1 table (mean and spread over seeds) and the Friedman result
+with its critical-difference diagram.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import statistics
+from collections import defaultdict
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from emosynth.experiment.config import ExperimentConfig
+from emosynth.experiment.runner import collect
+from emosynth.experiment.stats import cd_diagram, friedman
+
+log = logging.getLogger(__name__)
+
+
+def dataset_card(name: str, path: str) -> dict[str, Any]:
+    """What a synthetic dataset is: its run config and summary sidecars, when they are there."""
+    from emosynth.synth.dialogues import sidecar
+
+    p = Path(path)
+    card: dict[str, Any] = {"name": name, "path": str(p)}
+    for kind in ("config", "summary", "fidelity"):
+        side = sidecar(p, f"{kind}.json")
+        card[kind] = json.loads(side.read_text(encoding="utf-8")) if side.is_file() else None
+    return card
+
+
+def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """``inspect`` of every synthetic dataset next to its benchmark's train split; cached in quality.json."""
+    cache = root / "quality.json"
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    from emosynth.quality.corpus import load_corpus
+    from emosynth.quality.inspect import SentenceEncoder, inspect
+
+    encoder = SentenceEncoder() if semantic else None
+    out: dict[str, list[dict[str, Any]]] = {}
+    for benchmark in config.benchmarks:
+        real = load_corpus(f"{benchmark}:train", config.data_root)
+        reports = [
+            inspect(load_corpus(path, name=name), real, encoder)
+            for name, path in sorted(config.synthetic.get(benchmark, {}).items())
+        ]
+        reports.append(inspect(real, real, encoder))
+        out[benchmark] = reports
+    cache.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+def f1_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and spread over seeds per benchmark, model and treatment."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[(r["benchmark"], r["model"], r["treatment"])].append(r)
+    table = []
+    for (benchmark, model, treatment), rs in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] != "real", kv[0][2])
+    ):
+        scores = [r["score"] for r in rs]
+        table.append(
+            {
+                "benchmark": benchmark,
+                "model": model,
+                "treatment": treatment,
+                "metric": rs[0]["metric"],
+                "seeds": len(rs),
+                "mean": statistics.fmean(scores),
+                "std": statistics.stdev(scores) if len(scores) > 1 else None,
+                "macro_f1": statistics.fmean(r["macro_f1"] for r in rs),
+            }
+        )
+    return table
+
+
+def grouped_bars(labels: list[str], series: list[tuple[str, list[float]]], ylabel: str, title: str) -> bytes:
+    """One group of bars per label, one bar per series; PNG bytes."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7, 3))
+    width = 0.8 / len(series)
+    x = np.arange(len(labels))
+    for k, (name, values) in enumerate(series):
+        ax.bar(x + k * width, values, width, label=name)
+    ax.set_xticks(x + width * (len(series) - 1) / 2, labels, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def label_plot(benchmark: str, reports: list[dict[str, Any]]) -> bytes:
+    """Label distributions side by side; the last report is the real benchmark."""
+    real = reports[-1]["label_distribution"]
+    labels = list(real)
+    series = []
+    for k, r in enumerate(reports):
+        # a synthetic set in another label set is shown mapped into the benchmark's (real + difference)
+        diff = r.get("against", {}).get("difference") if k < len(reports) - 1 else None
+        own = r["label_distribution"]
+        series.append((r["name"], [real[lab] + diff[lab] if diff else own.get(lab, 0.0) for lab in labels]))
+    return grouped_bars(labels, series, "fraction of turns", f"Label distribution ({benchmark} labels)")
+
+
+def diversity_plot(benchmark: str, reports: list[dict[str, Any]]) -> bytes | None:
+    """Semantic diversity per label side by side (None without ``--semantic`` statistics)."""
+    per = [(r["name"], (r.get("semantic_diversity") or {}).get("per_label", {})) for r in reports]
+    labels = [lab for lab in reports[-1]["label_distribution"] if any(lab in p for _, p in per)]
+    if not labels:
+        return None
+    series = [(name, [p.get(lab, 0.0) for lab in labels]) for name, p in per]
+    return grouped_bars(labels, series, "mean pairwise cosine distance", f"Semantic diversity per label ({benchmark})")
+
+
+def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.md`` (and ``plots/*.png``, ``friedman.json``) into ``root``."""
+    from emosynth.errors import ConfigError
+    from emosynth.quality.inspect import table_rows
+
+    root = Path(root)
+    if not (root / "config.yaml").is_file():
+        raise ConfigError(f"{root} is not an experiment directory (no config.yaml); run `emosynth experiment` first")
+    config = ExperimentConfig.load(root / "config.yaml")
+    rows = collect(config, root)
+    stats = friedman(rows)
+    (root / "friedman.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
+    plots_dir = root / "plots"
+    plots_dir.mkdir(exist_ok=True)
+    images: dict[str, str] = {}
+
+    def keep(name: str, png: bytes | None) -> None:
+        if png is not None:
+            (plots_dir / name).write_bytes(png)
+            images[name] = base64.b64encode(png).decode()
+
+    if cd_diagram(stats, plots_dir / "cd_diagram.png"):
+        keep("cd_diagram.png", (plots_dir / "cd_diagram.png").read_bytes())
+    qual = quality(config, root, semantic)
+    for benchmark, reports in qual.items():
+        keep(f"labels_{benchmark}.png", label_plot(benchmark, reports))
+        keep(f"diversity_{benchmark}.png", diversity_plot(benchmark, reports))
+    context = {
+        "config": config,
+        "cards": [
+            dataset_card(f"{b}/{name}", path)
+            for b, sets in sorted(config.synthetic.items())
+            for name, path in sorted(sets.items())
+        ],
+        "quality": {b: {"names": [r["name"] for r in reps], "rows": table_rows(reps)} for b, reps in qual.items()},
+        "f1": f1_table(rows),
+        "n_cells": len(config.cells()),
+        "n_done": len(rows),
+        "stats": stats,
+        "images": images,
+    }
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(
+            lambda name: resources.files("emosynth").joinpath(f"report/templates/{name}").read_text(encoding="utf-8")
+        ),
+        autoescape=jinja2.select_autoescape(["html", "html.j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = lambda v, d=4: "-" if v is None else f"{v:.{d}f}"
+    html, md = root / "report.html", root / "report.md"
+    html.write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
+    md.write_text(env.get_template("report.md.j2").render(**context), encoding="utf-8")
+    return html, md

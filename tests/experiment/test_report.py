@@ -1,0 +1,91 @@
+"""The report of a finished toy experiment, rendered in headless Chromium."""
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from emosynth.errors import ConfigError
+from emosynth.experiment.config import ExperimentConfig
+from emosynth.experiment.runner import run_experiment
+from emosynth.report.build import build_report
+
+from .test_runner import write_toy_experiment
+
+
+@pytest.fixture(scope="module")
+def finished_experiment(tiny_bert, tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    out = base / "exp"
+    run_experiment(ExperimentConfig.load(write_toy_experiment(base, tiny_bert)), out)
+    return out
+
+
+def test_report_files_hold_the_tables_plots_and_statistics(finished_experiment):
+    html, md = build_report(finished_experiment, semantic=False)
+    page, summary = html.read_text(), md.read_text()
+    assert page.count("data:image/png;base64,") >= 2 and "<img" in page and 'src="plots/' not in page
+    assert "Friedman chi-square" in page and "synthetic-&gt;real:toy" in page
+    assert "| meld | utterance | real | weighted_f1 | 3 |" in summary and "## Friedman test" in summary
+    assert (finished_experiment / "plots" / "cd_diagram.png").is_file() and "plots/cd_diagram.png" in summary
+    assert (finished_experiment / "friedman.json").is_file() and (finished_experiment / "quality.json").is_file()
+    for name in ("labels_meld.png", "cd_diagram.png"):
+        data = (finished_experiment / "plots" / name).read_bytes()
+        assert base64.b64encode(data).decode() in page
+
+
+def test_a_directory_without_an_experiment_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="not an experiment directory"):
+        build_report(tmp_path)
+
+
+def _chrome():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not shutil.which("chromium") or not shutil.which("chromedriver"):
+        message = "chromium and chromium-driver are not installed (scripts/test.sh installs them)"
+        if os.environ.get("EMOSYNTH_REQUIRE_CHROMIUM"):
+            pytest.fail(message)
+        pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=1200,900",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+def test_the_html_report_renders_in_headless_chromium(finished_experiment, tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "emosynth", "report", str(finished_experiment), "--no-semantic"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    driver = _chrome()
+    try:
+        driver.get((finished_experiment / "report.html").as_uri())
+        assert driver.find_element("id", "title").text == "emosynth report: toy"
+        assert len(driver.find_elements("css selector", "table.f1 tbody tr")) == 3
+        assert len(driver.find_elements("css selector", ".dataset-card")) == 1
+        images = driver.find_elements("css selector", "img.plot")
+        assert len(images) >= 2
+        for img in images:  # every embedded plot decoded and laid out
+            assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 100
+        assert "Friedman chi-square" in driver.find_element("id", "friedman").find_element("xpath", "..").text
+        shot = tmp_path / "report.png"
+        assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+    finally:
+        driver.quit()

@@ -1,0 +1,102 @@
+"""The experiment grid end to end with a tiny encoder on a toy MELD-format benchmark."""
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from emosynth.data.export import export_dialogues
+from emosynth.data.io import JsonlWriter
+from emosynth.errors import ConfigError
+from emosynth.experiment.config import ExperimentConfig
+from emosynth.experiment.runner import collect, run_cell, run_experiment
+
+from ..train.test_sequence import toy_dialogues
+
+
+def write_toy_experiment(tmp_path, backbone):
+    """A MELD-format toy benchmark, a synthetic JSONL and a 3 regimes x 3 seeds config; returns its path."""
+    root = tmp_path / "meld"
+    for split, n in (("train", 12), ("dev", 6), ("test", 6)):
+        export_dialogues(toy_dialogues(n), root / f"{split}_sent_emo.csv", "meld-csv")
+    with JsonlWriter(tmp_path / "synthetic.jsonl") as w:
+        for d in toy_dialogues(9):
+            w.write(d.to_dict())
+    config = {
+        "name": "toy",
+        "benchmarks": ["meld"],
+        "models": ["utterance"],
+        "regimes": ["real", "synthetic->real", "mixed"],
+        "synthetic": {"meld": {"toy": "synthetic.jsonl"}},
+        "seeds": [0, 1, 2],
+        "training": {"epochs": 12, "learning_rate": 3e-3, "batch_size": 8},
+        "max_length": {"utterance": 32},
+        "backbone": str(backbone),
+        "data_root": str(root),
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
+def toy_experiment(tiny_bert, tmp_path):
+    return write_toy_experiment(tmp_path, tiny_bert)
+
+
+class Spy:
+    """Counts the cells it runs and runs them for real."""
+
+    def __init__(self):
+        self.cells = []
+
+    def __call__(self, cell, config, out_dir):
+        self.cells.append(cell)
+        return run_cell(cell, config, out_dir)
+
+
+def test_grid_runs_every_cell_once_and_a_rerun_skips_finished_ones(toy_experiment, tmp_path):
+    config = ExperimentConfig.load(toy_experiment)
+    assert config.synthetic["meld"]["toy"] == str(tmp_path / "synthetic.jsonl")  # relative to the config
+    assert len(config.cells()) == 9 and {c.treatment for c in config.cells()} == {
+        "real",
+        "synthetic->real:toy",
+        "mixed:toy",
+    }
+    out = tmp_path / "exp"
+    spy = Spy()
+    rows = run_experiment(config, out, run=spy, limit=4)
+    assert len(spy.cells) == 4 and len(rows) == 4
+    rows = run_experiment(config, out, run=spy)
+    assert len(spy.cells) == 9 and len(rows) == 9 and len(set(spy.cells)) == 9
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["treatment"] for r in lines[:3]] == ["real"] * 3 and all(0 <= r["score"] <= 1 for r in lines)
+    assert lines[3]["n_synthetic"] == 27 and lines[0]["metric"] == "weighted_f1"
+    assert not any(out.rglob("model"))  # save_models is off by default
+    run_experiment(config, out, run=spy)
+    assert len(spy.cells) == 9  # nothing left to do
+
+    # a cell killed half-way (its folder without results.json) is started again from nothing
+    victim = config.cells()[4]
+    shutil.rmtree(victim.path(out))
+    victim.path(out).mkdir(parents=True)
+    (victim.path(out) / "results.json.tmp").write_text("{half")
+    run_experiment(config, out, run=spy)
+    assert spy.cells[9:] == [victim] and not (victim.path(out) / "results.json.tmp").exists()
+    assert len(collect(config, out)) == 9
+
+
+def test_bad_configs_name_the_file_and_the_setting(toy_experiment, tmp_path):
+    raw = yaml.safe_load(toy_experiment.read_text())
+    for change, message in [
+        ({"regimes": ["real", "synthetic-to-real"]}, "regimes: .*unknown regime 'synthetic-to-real'"),
+        ({"models": ["bert"]}, "unknown model 'bert'"),
+        ({"synthetic": {}}, "need synthetic datasets for: meld"),
+        ({"synthetic": {"meld": {"x": "missing.jsonl"}}}, "synthetic dataset missing.jsonl not found"),
+        ({"epochs": 3}, "epochs: Extra inputs are not permitted"),
+    ]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(yaml.safe_dump(raw | change))
+        with pytest.raises(ConfigError, match=message):
+            ExperimentConfig.load(bad)
