@@ -200,7 +200,10 @@ def run() -> None:  # pragma: no cover - console entry
 def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Run directory: model/ and results.json.")],
     model: Annotated[str, typer.Option(help="utterance | context | compm")] = "utterance",
-    benchmark: Annotated[str, typer.Option(help="meld | emorynlp | emorynlp-full | iemocap | dailydialog")] = "meld",
+    benchmark: Annotated[
+        str,
+        typer.Option(help="meld | emorynlp | emorynlp-full | iemocap | dailydialog | goemotions | isear | emocontext"),
+    ] = "meld",
     regime: Annotated[str, typer.Option(help="real | synthetic->real | mixed | synthetic")] = "real",
     synthetic: Annotated[str | None, typer.Option(help="Synthetic dialogue JSONL.")] = None,
     seed: Annotated[int, typer.Option()] = 0,
@@ -259,14 +262,14 @@ def evaluate(
     import json
 
     try:
-        from emosynth.data.benchmarks import load_erc, taxonomy_name
+        from emosynth.data.benchmarks import load_split, taxonomy_name
         from emosynth.taxonomy import get_taxonomy
-        from emosynth.train.items import turn_items
         from emosynth.train.loop import Trainer, TrainingArguments
         from emosynth.train.models import load_model
+        from emosynth.train.regimes import items_of
 
         classifier = load_model(model_dir)
-        items = turn_items(load_erc(benchmark, split, data_root), get_taxonomy(taxonomy_name(benchmark)))
+        items = items_of(load_split(benchmark, split, data_root), get_taxonomy(taxonomy_name(benchmark)))
         metrics = Trainer(classifier, TrainingArguments(), [], benchmark=benchmark).evaluate(items)
     except EmosynthError as exc:
         _fail(exc)
@@ -304,7 +307,9 @@ def inspect_cmd(
     against: Annotated[str | None, typer.Option(help="A real benchmark to compare with (e.g. meld:train).")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write all statistics as JSON here.")] = None,
     semantic: Annotated[bool, typer.Option("--semantic/--no-semantic", help="MiniLM embedding diversity.")] = True,
-    sample: Annotated[int, typer.Option(help="Texts sampled (per label) for self-BLEU and semantic diversity.")] = 200,
+    sample: Annotated[
+        int, typer.Option(help="Texts sampled for self-BLEU, and per label for semantic diversity.")
+    ] = 200,
     seed: Annotated[int, typer.Option()] = 0,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
 ) -> None:
@@ -351,7 +356,9 @@ def verify(
         str | None, typer.Option(help="Real turns for each judge's ceiling (default: the matching BENCH:dev).")
     ] = None,
     ceiling_per_label: Annotated[int, typer.Option(help="Real dev turns per label in the ceiling sample.")] = 20,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the fidelity report here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Fidelity report (default: DATA's .fidelity.json beside it).")
+    ] = None,
     drop_disagreeing: Annotated[
         Path | None, typer.Option(help="Write a filtered dataset here (see --filter-level).")
     ] = None,
@@ -384,6 +391,8 @@ def verify(
         if not dialogues:
             raise EmosynthError(f"{data}: no dialogues to verify")
         tax = get_taxonomy(dialogues[0].taxonomy)
+        json_out = json_out or sidecar(data, "fidelity.json")
+        ensure_writable(json_out)
         judges = []
         if classifier is not None:
             judges.append(ClassifierJudge(str(classifier)))
@@ -391,6 +400,12 @@ def verify(
             cache_path = cache or sidecar(data, "judge-cache.sqlite")
             llm_backend = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path)
             judges.append(LLMJudge(llm_backend, tax, seed=seed))
+            if (dialogues[0].backend, dialogues[0].model) == (llm_backend.name, llm_backend.model_id):
+                typer.echo(
+                    f"warning: the LLM judge is the model that wrote {data} ({llm_backend.model_id}); "
+                    "it grades its own labels (use a stronger served model with --backend openai)",
+                    err=True,
+                )
         if not judges:
             raise EmosynthError("no judge: give --classifier RUN/model and/or keep --llm")
         verdicts = judge_dataset(dialogues, judges)
@@ -402,6 +417,7 @@ def verify(
             elif classifier is not None:
                 entry["model"] = str(classifier)
             source = ceiling_from or (f"{judge.taxonomy.name}:dev" if judge.taxonomy.name in ERC_BENCHMARKS else None)
+            entry["ceiling"] = None
             if source:
                 real = load_corpus(source, data_root)
                 entry["ceiling"] = ceiling(judge, real.dialogues, ceiling_per_label, seed) | {"source": source}
@@ -418,8 +434,7 @@ def verify(
                 "by": filter_by or list(verdicts.judged),
                 "output": str(drop_disagreeing),
             }
-        if json_out is not None:
-            json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     except EmosynthError as exc:
         _fail(exc)
     finally:
@@ -427,7 +442,10 @@ def verify(
             llm_backend.close()
     for name, entry in report["judges"].items():
         ag, ceil = entry["agreement"], entry.get("ceiling")
-        line = f"{name} judge ({entry['model']}): agreement {ag['overall']} over {ag['n']} turns"
+        line = (
+            f"{name} judge ({entry['model']}): agreement {ag['overall']} "
+            f"(per-label mean {ag['macro']}) over {ag['n']} turns"
+        )
         if ceil:
             line += f"; its ceiling on balanced real dev turns {ceil['overall']} (n={ceil['n']})"
         typer.echo(line)
@@ -455,12 +473,12 @@ def experiment(
     try:
         from emosynth.experiment.config import ExperimentConfig
         from emosynth.experiment.runner import run_experiment
-        from emosynth.experiment.stats import friedman
+        from emosynth.experiment.stats import analyse
 
         config = ExperimentConfig.load(config_path)
         root = output or Path("experiments") / config.name
         rows = run_experiment(config, root, limit=limit)
-        stats = friedman(rows)
+        stats = analyse(rows)
         (root / "friedman.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
         if report:
             from emosynth.report.build import build_report
@@ -469,6 +487,8 @@ def experiment(
     except EmosynthError as exc:
         _fail(exc)
     typer.echo(f"{len(rows)} of {len(config.cells())} cells finished -> {root}/results.jsonl")
+    if stats["incomplete_blocks"]:
+        typer.echo(f"left out of the test, missing a regime: {stats['incomplete_blocks']}")
     if stats["ok"]:
         typer.echo(
             f"Friedman chi2 {stats['statistic']:.3f}, p = {stats['p_value']:.3g} over {stats['n_blocks']} blocks; "

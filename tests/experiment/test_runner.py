@@ -95,8 +95,25 @@ def test_bad_configs_name_the_file_and_the_setting(toy_experiment, tmp_path):
         ({"synthetic": {}}, "need synthetic datasets for: meld"),
         ({"synthetic": {"meld": {"x": "missing.jsonl"}}}, "synthetic dataset missing.jsonl not found"),
         ({"epochs": 3}, "epochs: Extra inputs are not permitted"),
+        ({"seeds": [0, 0]}, "seeds: .*repeats an entry"),
+        ({"benchmarks": ["friends"]}, "unknown benchmark 'friends'"),
+        ({"max_length": {"bert": 64}}, "max_length for unknown model 'bert'"),
     ]:
         bad = tmp_path / "bad.yaml"
         bad.write_text(yaml.safe_dump(raw | change))
         with pytest.raises(ConfigError, match=message):
             ExperimentConfig.load(bad)
+
+
+def test_changed_settings_are_refused_instead_of_mixing_results(toy_experiment, tmp_path):
+    config = ExperimentConfig.load(toy_experiment)
+    out = tmp_path / "exp"
+    run_experiment(config, out, limit=1)
+    changed = config.model_copy(update={"training": config.training.model_copy(update={"epochs": 2})})
+    with pytest.raises(ConfigError, match="trained with training="):
+        run_experiment(changed, out)
+    # the same settings written into the cells: also caught when config.yaml is the user's own edited file
+    (out / "config.yaml").unlink()
+    with pytest.raises(ConfigError, match="was trained with epochs=12 \\(now 2\\)"):
+        run_experiment(changed, out)
+    assert len(collect(config, out)) == 1

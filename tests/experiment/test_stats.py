@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from emosynth.experiment.stats import cd_diagram, critical_difference, friedman
+from emosynth.experiment.stats import analyse, cd_diagram, critical_difference, friedman
 
 
 def rows(scores_by_treatment, benchmarks=("meld",), seeds=range(6)):
@@ -53,3 +53,13 @@ def test_ties_share_their_rank():
     result = friedman(rows({"a": lambda s: 0.5, "b": lambda s: 0.5, "c": lambda s: 0.4}))
     assert result["average_ranks"] == {"a": 1.5, "b": 1.5, "c": 3.0}
     assert critical_difference(3, 6) == pytest.approx(result["critical_difference"])
+
+
+def test_seed_averaged_blocks_need_more_benchmarks_and_say_so():
+    table = rows({"a": lambda s: 0.5 + s / 100, "b": lambda s: 0.6, "c": lambda s: 0.4})
+    result = friedman(table, average_seeds=True)
+    assert result["blocks_are"] == "benchmark x model" and result["n_blocks"] == 1 and not result["ok"]
+    many = rows({"a": lambda s: 0.5, "b": lambda s: 0.6, "c": lambda s: 0.4}, benchmarks=("m", "e", "i", "d"))
+    assert friedman(many, average_seeds=True)["n_blocks"] == 4
+    both = analyse(table)
+    assert both["ok"] and both["seed_averaged"]["n_blocks"] == 1 and both["seed_averaged"]["reason"]

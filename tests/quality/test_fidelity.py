@@ -8,6 +8,7 @@ import pytest
 
 from emosynth.data.io import JsonlWriter, read_dialogues
 from emosynth.errors import ConfigError
+from emosynth.llm.base import Completion, LLMBackend
 from emosynth.quality.fidelity import (
     ClassifierJudge,
     LLMJudge,
@@ -187,3 +188,31 @@ def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifie
     same = subprocess.run([*cmd[:-6], "--drop-disagreeing", str(synthetic)], capture_output=True, text=True)
     assert same.returncode == 2 and "would overwrite the data" in same.stderr
     assert len(read_dialogues(synthetic)) == 2
+
+
+class Replies(LLMBackend):
+    """Stands in for a server that ignores the schema (the judge's parsing is under test)."""
+
+    name, model_id = "scripted", "replies"
+
+    def __init__(self, texts):
+        self.texts = iter(texts)
+
+    def complete(self, request):
+        return Completion(next(self.texts), "stop", 5, 3, self.model_id)
+
+
+def test_judge_answers_that_are_not_a_label_count_as_unanswered():
+    d = dlg("a", *[("A", f"line {k}", "neutral") for k in range(6)])
+    replies = ['{"label": 1}', '{"label": -1}', '{"label": true}', '{"label": 2.0}', "no json", '{"label": 7}']
+    labels = LLMJudge(Replies(replies), MELD).judge([(d, k) for k in range(6)])
+    assert labels == ["joy", None, None, None, None, None]
+
+
+def test_a_judge_label_that_maps_back_onto_the_same_label_is_not_a_relabel():
+    d = [dlg("a", ("A", "yay", "joy"))]
+    # an IEMOCAP judge says "excited" where joy maps to "happy": both are joy in MELD's set
+    verdicts = Verdicts(d, {"i": ["excited"]}, {"i": get_taxonomy("iemocap")})
+    assert verdicts.gold("i") == ["happy"]
+    kept, stats = filter_dialogues(verdicts, "turn")
+    assert stats["turns_relabelled"] == 0 and "relabelled" not in kept[0].metadata

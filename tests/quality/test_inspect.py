@@ -136,8 +136,8 @@ def test_load_corpus_reads_jsonl_benchmarks_and_refuses_bad_input(tmp_path, corp
         w.write(Example("1", "yay", ["joy", "surprise"], "goemotions").to_dict())
     assert load_corpus(ex).labels() == [["joy", "surprise"]]
     bad = tmp_path / "bad.jsonl"
-    bad.write_text("\n{not json\n")
-    with pytest.raises(ConfigError, match=r"bad.jsonl:2: not JSON"):
+    bad.write_text("\n{not json\n{}\n")
+    with pytest.raises(ConfigError, match=r"bad.jsonl:2: not valid JSON"):
         load_corpus(bad)
     with pytest.raises(UnknownNameError, match="neither a JSONL file nor a benchmark"):
         load_corpus("friends:train")
@@ -148,8 +148,14 @@ def test_load_corpus_reads_jsonl_benchmarks_and_refuses_bad_input(tmp_path, corp
 def test_load_corpus_reads_a_fixture_benchmark_by_path():
     from pathlib import Path
 
-    isear = load_corpus(f"isear:{Path(__file__).parents[1] / 'fixtures' / 'isear' / 'isear.csv'}")
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    isear = load_corpus(f"isear:{fixtures / 'isear' / 'isear.csv'}")
     assert not isear.is_dialogue and len(isear) > 0 and isear.taxonomy.name == "isear"
+    iemocap = load_corpus(f"iemocap:{fixtures / 'iemocap'}:train")
+    assert iemocap.is_dialogue and iemocap.taxonomy.name == "iemocap"
+    assert load_corpus(f"emocontext:{fixtures / 'emocontext'}").examples[1].labels == ["angry"]
+    with pytest.raises(ConfigError, match="iemocap is not shipped"):
+        load_corpus("iemocap:train")
 
 
 @needs_data

@@ -1,13 +1,14 @@
-"""ERC benchmarks by name: their splits as dialogues, with a configurable root."""
+"""Benchmarks by name: ERC splits as dialogues, utterance-level splits as examples; a configurable root."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from emosynth.errors import ConfigError, UnknownNameError
-from emosynth.records import Dialogue
+from emosynth.records import Dialogue, Example
 
 ERC_BENCHMARKS = ("meld", "emorynlp", "emorynlp-full", "iemocap", "dailydialog")
+EXAMPLE_BENCHMARKS = ("goemotions", "isear", "emocontext")
 
 
 def load_erc(benchmark: str, split: str, root: str | Path | None = None) -> list[Dialogue]:
@@ -31,6 +32,31 @@ def load_erc(benchmark: str, split: str, root: str | Path | None = None) -> list
 
         return read_dailydialog(split, root)
     raise UnknownNameError(f"Unknown ERC benchmark '{benchmark}'; expected one of {', '.join(ERC_BENCHMARKS)}")
+
+
+def load_split(benchmark: str, split: str, root: str | Path | None = None) -> list[Dialogue] | list[Example]:
+    """Any benchmark's split: dialogues (ERC) or examples (GoEmotions; ISEAR with ``root`` = your ISEAR file,
+    split by ``split_isear`` with seed 0; EmoContext with ``root`` = a folder of ``train/dev/test.txt``)."""
+    if benchmark in ERC_BENCHMARKS:
+        return load_erc(benchmark, split, root)
+    if benchmark == "goemotions":
+        from emosynth.data.goemotions import read_goemotions
+
+        return read_goemotions(split, root)
+    if benchmark in ("isear", "emocontext") and root is None:
+        raise ConfigError(f"{benchmark} is not shipped; pass --data-root with your own copy")
+    if benchmark == "isear":
+        from emosynth.data.isear import read_isear, split_isear
+
+        examples = read_isear(root)
+        ids = set(split_isear(examples, seed=0)[split])
+        return [ex for ex in examples if ex.id in ids]
+    if benchmark == "emocontext":
+        from emosynth.data.emocontext import read_emocontext
+
+        return read_emocontext(Path(root) / f"{split}.txt")
+    known = ", ".join((*ERC_BENCHMARKS, *EXAMPLE_BENCHMARKS))
+    raise UnknownNameError(f"Unknown benchmark '{benchmark}'; expected one of {known}")
 
 
 def taxonomy_name(benchmark: str) -> str:

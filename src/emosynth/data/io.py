@@ -129,3 +129,11 @@ def read_examples(path: str | Path) -> list[Example]:
         except TypeError as exc:
             raise ConfigError(f"{path}:{n}: not an example record ({exc})") from exc
     return out
+
+
+def read_records(path: str | Path) -> list[Dialogue] | list[Example]:
+    """Dialogues or examples, whichever the file holds (told by its first record having ``turns``)."""
+    first = next(iter_jsonl(path), None)
+    if first is None:
+        raise ConfigError(f"{path}: no records")
+    return read_dialogues(path) if "turns" in first[1] else read_examples(path)

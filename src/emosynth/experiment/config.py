@@ -70,14 +70,47 @@ class ExperimentConfig(BaseModel):
                 raise ValueError(f"unknown model '{model}'; expected one of {', '.join(MODELS)}")
         return v
 
+    @field_validator("benchmarks")
+    @classmethod
+    def _benchmarks(cls, v: list[str]) -> list[str]:
+        from emosynth.data.benchmarks import ERC_BENCHMARKS, EXAMPLE_BENCHMARKS
+
+        known = (*ERC_BENCHMARKS, *EXAMPLE_BENCHMARKS)
+        for b in v:
+            if b not in known:
+                raise ValueError(f"unknown benchmark '{b}'; expected one of {', '.join(known)}")
+        return v
+
+    @field_validator("benchmarks", "models", "regimes", "seeds")
+    @classmethod
+    def _unique(cls, v: list) -> list:
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v} repeats an entry")
+        return v
+
+    @field_validator("synthetic")
+    @classmethod
+    def _dataset_names(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for sets in v.values():
+            for name in sets:
+                if not re.fullmatch(r"[\w.-]+", name):
+                    raise ValueError(f"dataset name '{name}': use letters, digits, '.', '_' or '-' only")
+        return v
+
+    @field_validator("max_length")
+    @classmethod
+    def _max_length(cls, v: dict[str, int]) -> dict[str, int]:
+        unknown = [k for k in v if k not in MODELS]
+        if unknown:
+            raise ValueError(f"max_length for unknown model '{unknown[0]}'; expected keys among {', '.join(MODELS)}")
+        return v
+
     @model_validator(mode="after")
     def _complete(self) -> ExperimentConfig:
         if any(r != "real" for r in self.regimes):
             missing = [b for b in self.benchmarks if not self.synthetic.get(b)]
             if missing:
                 raise ValueError(f"regimes other than real need synthetic datasets for: {', '.join(missing)}")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise ValueError("seeds repeat")
         return self
 
     @classmethod
@@ -117,7 +150,7 @@ def _resolve(config_path: Path, p: str) -> Path:
     base, path = config_path.parent, Path(p)
     for candidate in (path,) if path.is_absolute() else (base / path, path):
         if candidate.is_file():
-            return candidate
+            return candidate.resolve()
     raise ConfigError(f"{config_path}: synthetic dataset {p} not found (relative to the config or here)")
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from emosynth.errors import ConfigError
 from emosynth.experiment.config import Cell, ExperimentConfig
 from emosynth.train.metrics import HEADLINE
 
@@ -50,6 +51,30 @@ def run_cell(cell: Cell, config: ExperimentConfig, out_dir: Path) -> dict[str, A
     return run(run_config, out_dir)
 
 
+SETTINGS = ("training", "max_length", "backbone", "data_root")
+
+
+def check_same_settings(config: ExperimentConfig, root: Path) -> None:
+    """Refuse to add cells trained with other settings to an experiment directory (results would mix)."""
+    saved = root / "config.yaml"
+    if not saved.is_file():
+        return
+    old = ExperimentConfig.load(saved)
+    for key in SETTINGS:
+        if getattr(old, key) != getattr(config, key):
+            raise ConfigError(
+                f"{root} holds results trained with {key}={getattr(old, key)!r}, not {getattr(config, key)!r}; "
+                "choose another --output (or remove that directory)"
+            )
+    for bench, sets in config.synthetic.items():
+        for name, path in sets.items():
+            before = old.synthetic.get(bench, {}).get(name)
+            if before is not None and Path(before).resolve() != Path(path).resolve():
+                raise ConfigError(
+                    f"{root}: dataset {bench}/{name} was {before}, now {path}; give it another name or --output"
+                )
+
+
 def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
     path = cell.path(root) / "results.json"
     if not path.is_file():
@@ -58,6 +83,30 @@ def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         return None
+
+
+def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig) -> str | None:
+    """What differs between a finished cell's recorded run config and the cell as configured now."""
+    ran = result.get("config", {})
+    t = config.training
+    now = {
+        "synthetic": str(Path(cell.synthetic).resolve()) if cell.synthetic else None,
+        "max_length": config.max_length.get(cell.model),
+        "pretrain_epochs": t.pretrain_epochs,
+        "epochs": t.epochs,
+        "learning_rate": t.learning_rate,
+        "batch_size": t.batch_size,
+        "class_weights": t.class_weights,
+    }
+    before = {k: ran.get(k) for k in ("synthetic", "max_length", "pretrain_epochs")} | {
+        k: ran.get("training", {}).get(k) for k in ("epochs", "learning_rate", "batch_size", "class_weights")
+    }
+    if before["synthetic"]:
+        before["synthetic"] = str(Path(before["synthetic"]).resolve())
+    for key, value in now.items():
+        if before[key] != value:
+            return f"{key}={before[key]!r} (now {value!r})"
+    return None
 
 
 def row(cell: Cell, result: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +131,19 @@ def run_experiment(
     """Run every unfinished cell (at most ``limit`` this time), then rebuild ``results.jsonl``."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    (root / "config.yaml").write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
+    check_same_settings(config, root)
+    saved = root / "config.yaml"
+    if not (saved.is_file() and ExperimentConfig.load(saved) == config):
+        # the resolved config (absolute dataset paths), unless it is the very file the user wrote
+        saved.write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
     cells = config.cells()
+    for cell in cells:
+        result = finished(cell, root)
+        why = stale(cell, result, config) if result is not None else None
+        if why:
+            raise ConfigError(
+                f"{cell.path(root)} was trained with {why}; choose another --output or remove the old cells"
+            )
     todo = [c for c in cells if finished(c, root) is None]
     log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
     for n, cell in enumerate(todo[:limit] if limit is not None else todo, start=1):

@@ -95,7 +95,8 @@ class RayBackend(LLMBackend):
         replicas: number of actors (default: cluster CPUs // ``cpus_per_replica``, at least 1).
         cpus_per_replica: CPUs reserved per actor; also its llama.cpp thread count.
         inner: the backend each replica runs (``llamacpp`` or ``transformers``).
-        num_cpus: CPUs of a local cluster (default: all cores); ignored with ``address``.
+        num_cpus: CPUs of a local cluster (default: the cores this process may use); ignored with ``address``.
+        start_timeout: seconds to wait for every replica to load its model.
     """
 
     name = "ray"
@@ -108,6 +109,7 @@ class RayBackend(LLMBackend):
         cpus_per_replica: int = 1,
         inner: str = "llamacpp",
         num_cpus: int | None = None,
+        start_timeout: float = 600.0,
         **_: object,
     ):
         ray = requires("ray", "ray", "ray")
@@ -122,7 +124,7 @@ class RayBackend(LLMBackend):
                     ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
                 else:
                     ray.init(
-                        num_cpus=num_cpus or os.cpu_count(),
+                        num_cpus=num_cpus or len(os.sched_getaffinity(0)),
                         include_dashboard=False,
                         log_to_driver=False,
                         logging_level=logging.WARNING,
@@ -133,18 +135,29 @@ class RayBackend(LLMBackend):
                     f"cannot connect to the Ray cluster at {address}: {_one_line(exc)}; "
                     "start one with `ray start --head` or leave --ray-address out for a local cluster"
                 ) from exc
-        total = int(ray.cluster_resources().get("CPU", 1))
-        if cpus_per_replica > total:
+        free = int(ray.available_resources().get("CPU", 0))
+        if cpus_per_replica > free:
             self.close()
-            raise ConfigError(f"cpus_per_replica={cpus_per_replica} exceeds the cluster's {total} CPUs")
-        self.n_replicas = replicas or max(1, total // cpus_per_replica)
+            raise ConfigError(f"cpus_per_replica={cpus_per_replica} exceeds the {free} CPUs free on the Ray cluster")
+        self.n_replicas = replicas or max(1, free // cpus_per_replica)
+        if self.n_replicas * cpus_per_replica > free:
+            self.close()
+            raise ConfigError(
+                f"{self.n_replicas} replicas x {cpus_per_replica} CPUs do not fit the {free} CPUs free on the cluster"
+            )
         kwargs = {"model": model}
         if inner == "llamacpp":
             kwargs["n_threads"] = cpus_per_replica
         actor = ray.remote(num_cpus=cpus_per_replica)(_Replica)
         self.actors = [actor.remote(inner, kwargs) for _ in range(self.n_replicas)]
         try:
-            described = ray.get([a.describe.remote() for a in self.actors])
+            described = ray.get([a.describe.remote() for a in self.actors], timeout=start_timeout)
+        except ray.exceptions.GetTimeoutError as exc:
+            self.close()
+            raise BackendError(
+                f"{self.n_replicas} Ray replicas did not load {model or 'the default model'} "
+                f"within {start_timeout:.0f} s"
+            ) from exc
         except Exception as exc:  # an actor failed to load its model: one line, cluster released
             self.close()
             _reraise(exc, f"a Ray replica could not start its {inner} backend")
@@ -176,17 +189,19 @@ class RayBackend(LLMBackend):
                 load[k] += 1
 
         submit()
-        while in_flight:
-            done, _ = ray.wait(list(in_flight), num_returns=1)
-            ref = done[0]
-            load[in_flight.pop(ref)] -= 1
-            try:
-                position, completion = ray.get(ref)
-            except Exception as exc:
-                self._cancel(in_flight)
-                _reraise(exc, "a Ray replica failed")
-            submit()
-            yield position, completion
+        try:
+            while in_flight:
+                done, _ = ray.wait(list(in_flight), num_returns=1)
+                ref = done[0]
+                load[in_flight.pop(ref)] -= 1
+                try:
+                    position, completion = ray.get(ref)
+                except Exception as exc:
+                    _reraise(exc, "a Ray replica failed")
+                submit()
+                yield position, completion
+        finally:  # an error, or a caller that stops early: do not leave requests running on the replicas
+            self._cancel(in_flight)
 
     def _cancel(self, in_flight: dict[Any, int]) -> None:
         for ref in in_flight:

@@ -60,8 +60,13 @@ class LLMJudge:
         out: list[str | None] = [None] * len(positions)
         for k, completion in self.backend.complete_many(requests):
             try:
-                out[k] = self.taxonomy.labels[int(json.loads(completion.text)["label"])]
-            except (ValueError, KeyError, TypeError, IndexError):
+                answer = json.loads(completion.text)["label"]
+            except (ValueError, KeyError, TypeError):
+                answer = None
+            # a server that does not enforce the schema may answer -1, 2.5 or true: none of them is a label
+            if type(answer) is int and 0 <= answer < len(self.taxonomy.labels):
+                out[k] = self.taxonomy.labels[answer]
+            else:
                 log.debug("judge reply not a label: %r", completion.text[:80])
         return out
 
@@ -76,13 +81,18 @@ class ClassifierJudge:
         from emosynth.train.models import load_model
 
         self.model = load_model(model_dir)
+        if getattr(self.model, "multi_label", False):
+            raise ConfigError(f"{model_dir} is a multi-label classifier; a label judge needs one label per turn")
         self.trainer = Trainer(self.model, TrainingArguments(eval_batch_size=batch_size), [])
         self.taxonomy = _taxonomy_of(self.model.labels)
 
     def judge(self, positions: list[Position]) -> list[str | None]:
         from emosynth.train.items import turn_items
 
-        by_dialogue: dict[str, Dialogue] = {d.id: d for d, _ in positions}
+        by_dialogue: dict[str, Dialogue] = {}
+        for d, _ in positions:
+            if by_dialogue.setdefault(d.id, d) is not d:
+                raise ConfigError(f"two different dialogues share the id {d.id!r}; ids must be unique")
         items = {(it.dialogue_id, it.index): it for it in turn_items(by_dialogue.values(), None)}
         chosen = [items[(d.id, i)] for d, i in positions]
         if not chosen:
@@ -122,6 +132,8 @@ def agreement(gold: list[str | None], judged: list[str | None], labels: list[str
     return {
         "n": len(pairs),
         "overall": round(float(np.mean([g == j for g, j in pairs])), 4) if pairs else None,
+        # mean per-label agreement: comparable across label mixes and with a ceiling taken on balanced turns
+        "macro": round(float(np.mean(list(per_label.values()))), 4) if per_label else None,
         "per_label": per_label,
         "unmappable": sum(g is None for g in gold),
         "unanswered": sum(g is not None and j is None for g, j in zip(gold, judged)),
@@ -217,6 +229,8 @@ def filter_dialogues(
                 disagree += 1
                 back = {map_label(j, tax, own) for j, _, tax in answers}
                 new = back.pop() if len(back) == 1 else None
+                if new == t.emotion:  # another label set's label that maps back onto the same one
+                    new = None
             if level == "turn" and new is not None:
                 turns.append(Turn(t.speaker, t.text, new))
                 relabelled.append(i)

@@ -101,11 +101,13 @@ def repeat_rate(corpus: Corpus) -> float | None:
     return repeats / total if total else 0.0
 
 
-def near_duplicate_rate(texts: list[str], threshold: float = 0.8, num_perm: int = 64, seed: int = 1) -> float:
+def near_duplicate_rate(texts: list[str], threshold: float = 0.8, num_perm: int = 128, seed: int = 1) -> float:
     """Fraction of texts with another text at estimated Jaccard >= ``threshold`` (MinHash LSH, datasketch).
 
-    Shingles are word 3-grams (single words for texts shorter than three words), so short stock replies such
-    as "Okay." count as duplicates of each other, as they are.
+    Shingles are word 3-grams; a text shorter than three words is one shingle (itself), so short stock
+    replies such as "Okay." count as duplicates of each other, as they are. LSH candidates are kept only when
+    their estimated Jaccard similarity reaches the threshold. The rate grows with corpus size: compare
+    corpora on samples of the same size (``inspect`` does).
     """
     from datasketch import MinHash, MinHashLSH
 
@@ -113,12 +115,14 @@ def near_duplicate_rate(texts: list[str], threshold: float = 0.8, num_perm: int 
     hashes = []
     for i, text in enumerate(texts):
         words = _WORD.findall(text.casefold())
-        shingles = {" ".join(words[k : k + 3]) for k in range(max(1, len(words) - 2))} or {""}
+        shingles = {" ".join(words[k : k + 3]) for k in range(max(1, len(words) - 2))}
         m = MinHash(num_perm=num_perm, seed=seed)
         m.update_batch([s.encode() for s in shingles])
         lsh.insert(i, m)
         hashes.append(m)
-    dup = sum(1 for i, m in enumerate(hashes) if any(j != i for j in lsh.query(m)))
+    dup = sum(
+        1 for i, m in enumerate(hashes) if any(j != i and hashes[j].jaccard(m) >= threshold for j in lsh.query(m))
+    )
     return dup / len(texts) if texts else 0.0
 
 
@@ -186,7 +190,9 @@ def semantic_diversity(corpus: Corpus, encoder: SentenceEncoder, per_label: int 
         for label in labels:
             by_label.setdefault(label, []).append(text)
     samples = {k: rng.sample(v, min(per_label, len(v))) for k, v in by_label.items()}
-    unique = sorted({t for v in samples.values() for t in v})
+    texts = corpus.texts()
+    overall = rng.sample(texts, min(per_label * 2, len(texts)))  # the corpus as it is, not label-stratified
+    unique = sorted({t for v in samples.values() for t in v} | set(overall))
     emb = dict(zip(unique, encoder.encode(unique)))
 
     def spread(texts: list[str]) -> float | None:
@@ -197,8 +203,6 @@ def semantic_diversity(corpus: Corpus, encoder: SentenceEncoder, per_label: int 
         n = len(texts)
         return float(1 - (sims.sum() - np.trace(sims)) / (n * (n - 1)))
 
-    pooled = [t for v in samples.values() for t in v]
-    overall = rng.sample(pooled, min(per_label * 2, len(pooled)))
     per = {k: spread(samples[k]) for k in corpus.taxonomy.labels if k in samples}
     return {"overall": spread(overall), "per_label": {k: round(v, 4) for k, v in per.items() if v is not None}}
 
@@ -213,8 +217,8 @@ def inspect(
 ) -> dict[str, Any]:
     """All statistics of one corpus (and its distance to ``against``) as a JSON-ready dict.
 
-    distinct-n falls as a corpus grows, so it is taken on a seeded sample of ``distinct_sample`` texts:
-    corpora of different sizes stay comparable.
+    distinct-n falls and the near-duplicate rate rises as a corpus grows, so both are taken on a seeded
+    sample of ``distinct_sample`` texts: corpora of different sizes stay comparable.
     """
     texts = corpus.texts()
     picked = random.Random(seed).sample(texts, min(distinct_sample, len(texts)))
@@ -232,7 +236,7 @@ def inspect(
         "distinct_1": round(distinct_n(picked, 1), 4),
         "distinct_2": round(distinct_n(picked, 2), 4),
         "self_bleu": self_bleu(texts, sample, seed),
-        "near_duplicate_rate": round(near_duplicate_rate(texts), 4),
+        "near_duplicate_rate": round(near_duplicate_rate(picked), 4),
         "verbatim_repeat_rate": repeat_rate(corpus),
         "leakage": leakage(corpus),
     }
@@ -285,7 +289,7 @@ def table_rows(reports: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
         ("distinct-2 (sample)", [_fmt(r["distinct_2"]) for r in reports]),
         ("self-BLEU (lower = more diverse)", [_fmt(r["self_bleu"]) for r in reports]),
         ("semantic diversity", [_fmt(get(r, "semantic_diversity", "overall")) for r in reports]),
-        ("near-duplicate texts", [_fmt(r["near_duplicate_rate"], pct=True) for r in reports]),
+        ("near-duplicate texts (sample)", [_fmt(r["near_duplicate_rate"], pct=True) for r in reports]),
         ("verbatim repeats in dialogue", [_fmt(r["verbatim_repeat_rate"], pct=True) for r in reports]),
         ("label word in text", [_fmt(get(r, "leakage", "rate"), pct=True) for r in reports]),
     ]

@@ -21,7 +21,7 @@ import jinja2
 
 from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import collect
-from emosynth.experiment.stats import cd_diagram, friedman
+from emosynth.experiment.stats import analyse, cd_diagram
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,25 @@ def dataset_card(name: str, path: str) -> dict[str, Any]:
 
 
 def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict[str, list[dict[str, Any]]]:
-    """``inspect`` of every synthetic dataset next to its benchmark's train split; cached in quality.json."""
+    """``inspect`` of every synthetic dataset next to its benchmark's train split.
+
+    Cached in quality.json, keyed by the datasets (path, mtime, size), benchmarks and the semantic flag.
+    """
     cache = root / "quality.json"
+    key = {
+        "semantic": semantic,
+        "datasets": {
+            f"{b}/{name}": [str(path), Path(path).stat().st_mtime_ns, Path(path).stat().st_size]
+            for b, sets in sorted(config.synthetic.items())
+            for name, path in sorted(sets.items())
+        },
+        "benchmarks": config.benchmarks,
+        "data_root": config.data_root,
+    }
     if cache.is_file():
-        return json.loads(cache.read_text(encoding="utf-8"))
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved.get("key") == key:
+            return saved["reports"]
     from emosynth.quality.corpus import load_corpus
     from emosynth.quality.inspect import SentenceEncoder, inspect
 
@@ -56,7 +71,7 @@ def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict
         ]
         reports.append(inspect(real, real, encoder))
         out[benchmark] = reports
-    cache.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    cache.write_text(json.dumps({"key": key, "reports": out}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
 
 
@@ -144,7 +159,7 @@ def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
         raise ConfigError(f"{root} is not an experiment directory (no config.yaml); run `emosynth experiment` first")
     config = ExperimentConfig.load(root / "config.yaml")
     rows = collect(config, root)
-    stats = friedman(rows)
+    stats = analyse(rows)
     (root / "friedman.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
     plots_dir = root / "plots"
     plots_dir.mkdir(exist_ok=True)

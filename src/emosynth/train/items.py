@@ -1,4 +1,7 @@
-"""Turns of dialogues as classification items: the turn, its speaker, label id, and the dialogue around it."""
+"""Classification items: a dialogue turn (its speaker, label and the dialogue around it) or an example.
+
+A label is one id, or for a multi-label set (GoEmotions) a sorted tuple of ids.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from emosynth.errors import ConfigError
-from emosynth.records import Dialogue
+from emosynth.records import Dialogue, Example
 from emosynth.taxonomy import Taxonomy, get_taxonomy
 
 
@@ -18,7 +21,7 @@ class TurnItem:
     index: int
     speaker: str
     text: str
-    label: int
+    label: int | tuple[int, ...]
     history: list[tuple[str, str]]
     future: list[tuple[str, str]]
 
@@ -41,4 +44,25 @@ def turn_items(dialogues: Iterable[Dialogue], taxonomy: Taxonomy | None) -> list
                     raise ConfigError(f"Dialogue {d.id}: label '{t.emotion}' has no {taxonomy.name} equivalent")
                 label = taxonomy.index(name)
             items.append(TurnItem(d.id, i, t.speaker, t.text, label, pairs[:i], pairs[i + 1 :]))
+    return items
+
+
+def example_items(examples: Iterable[Example], taxonomy: Taxonomy | None) -> list[TurnItem]:
+    """Utterance-level examples as items (their context, if any, as one earlier turn).
+
+    Labels are mapped into ``taxonomy``; a multi-label set keeps every mapped label, a single-label set the
+    one that comes first in its label order. ``taxonomy=None`` reads them unlabelled (label -1).
+    """
+    items = []
+    for ex in examples:
+        history = [("", ex.context)] if ex.context else []
+        label: int | tuple[int, ...] = -1
+        if taxonomy is not None:
+            src = get_taxonomy(ex.taxonomy) if ex.taxonomy != taxonomy.name else taxonomy
+            names = [src.map_to(lab, taxonomy) if src is not taxonomy else taxonomy.check(lab) for lab in ex.labels]
+            ids = sorted({taxonomy.index(n) for n in names if n is not None})
+            if not ids:
+                raise ConfigError(f"Example {ex.id}: labels {ex.labels} have no {taxonomy.name} equivalent")
+            label = tuple(ids) if taxonomy.multi_label else ids[0]
+        items.append(TurnItem(ex.id, 0, "", ex.text, label, history, []))
     return items

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from emosynth.train.batching import length_grouped_batches, sequential_batches
 from emosynth.train.items import TurnItem
-from emosynth.train.metrics import HEADLINE, single_label_metrics
+from emosynth.train.metrics import HEADLINE, multi_label_metrics, single_label_metrics
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,20 @@ class TrainingArguments:
     class_weights: bool = False
     seed: int = 0
     threads: int | None = None
+    threshold: float = 0.5  # multi-label: a label is predicted when its sigmoid reaches this
+    init_bias: bool = True  # multi-label: output biases start at the labels' log-odds in the training data
     progress: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def multi_hot(labels: list, n_classes: int) -> np.ndarray:
+    """Rows of 0/1 from label-id tuples (a plain id counts as a one-label tuple)."""
+    out = np.zeros((len(labels), n_classes), dtype=int)
+    for row, ids in enumerate(labels):
+        out[row, list(ids) if isinstance(ids, (tuple, list)) else [ids]] = 1
+    return out
 
 
 def inverse_frequency_weights(labels: list[int], n_classes: int) -> torch.Tensor:
@@ -75,10 +85,19 @@ class Trainer:
         args = self.args
         torch.manual_seed(args.seed)
         features = self.model.featurize(self.train_dataset)
-        labels = torch.tensor([i.label for i in self.train_dataset])
         lengths = [len(f["input_ids"]) for f in features]
-        weight = inverse_frequency_weights(labels.tolist(), len(self.model.labels)) if args.class_weights else None
-        loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+        n_classes = len(self.model.labels)
+        if self.multi_label:
+            labels = torch.tensor(multi_hot([i.label for i in self.train_dataset], n_classes), dtype=torch.float)
+            positives = labels.sum(0)
+            pos_weight = (len(labels) - positives) / positives.clamp(min=1) if args.class_weights else None
+            loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+            if args.init_bias and hasattr(self.model, "init_output_bias"):
+                self.model.init_output_bias(positives / len(labels))
+        else:
+            labels = torch.tensor([i.label for i in self.train_dataset])
+            weight = inverse_frequency_weights(labels.tolist(), n_classes) if args.class_weights else None
+            loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
         steps = args.epochs * -(-len(features) // args.batch_size)
@@ -121,15 +140,26 @@ class Trainer:
             "best_dev_score": best if best_state is not None else None,
         }
 
+    @property
+    def multi_label(self) -> bool:
+        return bool(getattr(self.model, "multi_label", False))
+
     @torch.no_grad()
     def predict(self, items: list[TurnItem], features: list[dict] | None = None) -> np.ndarray:
-        """Label ids; ``features`` (from ``model.featurize(items)``) skips featurizing again."""
+        """Label ids, or for a multi-label model an items x labels 0/1 matrix (sigmoid >= ``threshold``).
+
+        ``features`` (from ``model.featurize(items)``) skips featurizing again.
+        """
         self.model.eval()
         features = features if features is not None else self.model.featurize(items)
-        out = np.zeros(len(items), dtype=int)
+        shape = (len(items), len(self.model.labels)) if self.multi_label else (len(items),)
+        out = np.zeros(shape, dtype=int)
         for batch_ids in sequential_batches([len(f["input_ids"]) for f in features], self.args.eval_batch_size):
             logits = self.model(**self.model.collate([features[i] for i in batch_ids]))
-            out[batch_ids] = logits.argmax(-1).numpy()
+            if self.multi_label:
+                out[batch_ids] = (torch.sigmoid(logits) >= self.args.threshold).int().numpy()
+            else:
+                out[batch_ids] = logits.argmax(-1).numpy()
         return out
 
     def evaluate(self, items: list[TurnItem], features: list[dict] | None = None) -> dict:
@@ -137,5 +167,10 @@ class Trainer:
         start = time.perf_counter()
         pred = self.predict(items, features)
         seconds = time.perf_counter() - start
-        metrics = single_label_metrics([i.label for i in items], pred.tolist(), self.model.labels, self.benchmark)
+        if self.multi_label:
+            gold = multi_hot([i.label for i in items], len(self.model.labels))
+            metrics = multi_label_metrics(gold, pred, self.model.labels)
+        else:
+            gold = [i.label for i in items]
+            metrics = single_label_metrics(gold, pred.tolist(), self.model.labels, self.benchmark)
         return metrics | {"inference_seconds": seconds, "inference_examples_per_s": len(items) / seconds}

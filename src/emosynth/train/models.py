@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emosynth.errors import ModelFileError, UnknownNameError, requires
+from emosynth.errors import ConfigError, ModelFileError, UnknownNameError, requires
 
 MODELS = ("utterance", "context", "compm")
 
@@ -16,14 +16,27 @@ def default_backbone() -> str:
     return str(module.get_model_path())
 
 
-def build_model(name: str, labels: list[str], backbone: str | None = None, max_length: int | None = None):
+def build_model(
+    name: str,
+    labels: list[str],
+    backbone: str | None = None,
+    max_length: int | None = None,
+    multi_label: bool = False,
+):
+    """A classifier by name; ``multi_label`` (sigmoid per label) is for the one-sequence models."""
     backbone = backbone or default_backbone()
     if name in ("utterance", "context"):
         from emosynth.train.sequence import SequenceClassifier
 
         return SequenceClassifier(
-            backbone, labels, kind=name, max_length=max_length or (64 if name == "utterance" else 256)
+            backbone,
+            labels,
+            kind=name,
+            max_length=max_length or (64 if name == "utterance" else 256),
+            multi_label=multi_label,
         )
+    if multi_label and name in MODELS:
+        raise ConfigError(f"{name} is single-label; use --model utterance or context for a multi-label set")
     if name == "compm":
         from emosynth.train.compm import CoMPM, CoMPMConfig
 

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import torch
 
-from emosynth.data.benchmarks import load_erc, taxonomy_name
-from emosynth.data.io import read_dialogues
+from emosynth.data.benchmarks import load_split, taxonomy_name
+from emosynth.data.io import read_records
 from emosynth.errors import ConfigError
+from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
-from emosynth.train.items import turn_items
+from emosynth.train.items import example_items, turn_items
 from emosynth.train.loop import Trainer, TrainingArguments
 from emosynth.train.models import build_model
 
@@ -52,14 +53,21 @@ class RunConfig:
             raise ConfigError(f"Regime '{self.regime}' needs --synthetic DATA.jsonl")
 
 
+def items_of(records: list, taxonomy) -> list:
+    """Classification items of dialogues (every turn) or examples."""
+    if records and isinstance(records[0], Example):
+        return example_items(records, taxonomy)
+    return turn_items(records, taxonomy)
+
+
 def run(config: RunConfig, out_dir: str | Path) -> dict:
     """Train, select on dev, test once; saves the model and ``results.json`` in ``out_dir``."""
     out_dir = Path(out_dir)
     tax = get_taxonomy(taxonomy_name(config.benchmark))
-    split = {s: turn_items(load_erc(config.benchmark, s, config.data_root), tax) for s in ("train", "dev", "test")}
-    synthetic = turn_items(read_dialogues(config.synthetic), tax) if config.synthetic else []
+    split = {s: items_of(load_split(config.benchmark, s, config.data_root), tax) for s in ("train", "dev", "test")}
+    synthetic = items_of(read_records(config.synthetic), tax) if config.synthetic else []
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
-    model = build_model(config.model, list(tax.labels), config.backbone, config.max_length)
+    model = build_model(config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label)
     args = TrainingArguments(**{**asdict(config.training), "seed": config.seed})
     stages = []
     if config.regime == "synthetic->real":

@@ -28,6 +28,7 @@ class SequenceClassifier(nn.Module):
     kind: ``utterance`` or ``context``.
     max_length: tokens per sequence.
     future: with ``context``, also append following turns after the current one.
+    multi_label: one sigmoid per label (e.g. GoEmotions) instead of a softmax over labels.
     """
 
     def __init__(
@@ -37,6 +38,7 @@ class SequenceClassifier(nn.Module):
         kind: str = "utterance",
         max_length: int = 128,
         future: bool = False,
+        multi_label: bool = False,
         _model=None,
         _tokenizer=None,
     ):
@@ -44,12 +46,14 @@ class SequenceClassifier(nn.Module):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         self.kind, self.labels, self.max_length, self.future = kind, list(labels), max_length, future
+        self.multi_label = multi_label
         self.tokenizer = _tokenizer or AutoTokenizer.from_pretrained(str(backbone), local_files_only=True)
         self.model = _model or AutoModelForSequenceClassification.from_pretrained(
             str(backbone),
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id={lab: i for i, lab in enumerate(labels)},
+            problem_type="multi_label_classification" if multi_label else "single_label_classification",
             local_files_only=True,
         )
 
@@ -104,6 +108,19 @@ class SequenceClassifier(nn.Module):
             )
         return batch
 
+    def init_output_bias(self, prior) -> None:
+        """Multi-label: start each label's output bias at the log-odds of its training frequency.
+
+        With most labels absent from most texts, a zero bias makes the first thousands of steps push every
+        logit down for every input; starting from the prior leaves the gradient for telling texts apart.
+        """
+        head = [m for m in self.model.modules() if isinstance(m, nn.Linear) and m.out_features == len(self.labels)]
+        if not head or head[-1].bias is None:
+            return
+        p = torch.as_tensor(prior, dtype=torch.float).clamp(1e-4, 1 - 1e-4)
+        with torch.no_grad():
+            head[-1].bias.copy_(torch.log(p / (1 - p)))
+
     def forward(self, **batch: torch.Tensor) -> torch.Tensor:
         return self.model(**batch).logits
 
@@ -111,10 +128,18 @@ class SequenceClassifier(nn.Module):
         path = Path(path)
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
-        meta = {"kind": self.kind, "labels": self.labels, "max_length": self.max_length, "future": self.future}
+        meta = {
+            "kind": self.kind,
+            "labels": self.labels,
+            "max_length": self.max_length,
+            "future": self.future,
+            "multi_label": self.multi_label,
+        }
         (path / "emosynth.json").write_text(json.dumps(meta, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> SequenceClassifier:
         meta = json.loads((Path(path) / "emosynth.json").read_text())
-        return cls(path, meta["labels"], meta["kind"], meta["max_length"], meta["future"])
+        return cls(
+            path, meta["labels"], meta["kind"], meta["max_length"], meta["future"], meta.get("multi_label", False)
+        )

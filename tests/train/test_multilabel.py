@@ -1,0 +1,103 @@
+"""Utterance-level benchmarks: examples as items, and the multi-label (sigmoid) path on GoEmotions' format."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emosynth.data.benchmarks import load_split
+from emosynth.data.isear import read_isear
+from emosynth.errors import ConfigError
+from emosynth.records import Example
+from emosynth.taxonomy import get_taxonomy
+from emosynth.train.items import example_items
+from emosynth.train.loop import Trainer, TrainingArguments, multi_hot
+from emosynth.train.models import build_model, load_model
+from emosynth.train.regimes import RunConfig, run
+
+GO = get_taxonomy("goemotions")
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+LINES = [("i am so happy today", ("joy",)), ("i am so angry today", ("anger",)), ("happy angry", ("joy", "anger"))]
+
+
+def write_goemotions(root: Path, n: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "emotions.txt").write_text("\n".join(GO.labels) + "\n")
+    for split in ("train", "dev", "test"):
+        rows = [LINES[k % 3] for k in range(n)]
+        text = "".join(
+            f"{t}\t{','.join(str(GO.index(lab)) for lab in labs)}\tid{k}\n" for k, (t, labs) in enumerate(rows)
+        )
+        (root / f"{split}.tsv").write_text(text)
+
+
+def test_example_items_keep_every_label_of_a_multi_label_set():
+    ex = [
+        Example("a", "wow", ["joy", "surprise"], "goemotions"),
+        Example("b", "hm", ["neutral"], "goemotions", "before"),
+    ]
+    items = example_items(ex, GO)
+    assert items[0].label == tuple(sorted((GO.index("joy"), GO.index("surprise"))))
+    assert items[1].history == [("", "before")] and items[1].label == (GO.index("neutral"),)
+    meld = example_items([Example("c", "yay", ["joy", "surprise"], "goemotions")], get_taxonomy("meld"))
+    assert meld[0].label == 1  # single-label set: the mapped label that comes first in its order (joy)
+    with pytest.raises(ConfigError, match="have no emorynlp equivalent"):
+        example_items([Example("d", "hm", ["surprise"], "goemotions")], get_taxonomy("emorynlp"))
+    assert multi_hot([(0, 2), 1], 3).tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+def test_split_loaders_for_benchmarks_read_from_your_own_copy(tmp_path):
+    isear = {s: load_split("isear", s, FIXTURES / "isear" / "isear.csv") for s in ("train", "dev", "test")}
+    ids = [ex.id for s in isear.values() for ex in s]
+    # the seeded stratified split: every example in exactly one split (4 fixture rows, one per label: all train)
+    assert sorted(ids) == sorted(ex.id for ex in read_isear(FIXTURES / "isear" / "isear.csv")) == sorted(set(ids))
+    assert isear == {s: load_split("isear", s, FIXTURES / "isear" / "isear.csv") for s in isear}
+    with pytest.raises(ConfigError, match="emocontext is not shipped"):
+        load_split("emocontext", "train")
+    assert load_split("emocontext", "train", FIXTURES / "emocontext")[1].labels == ["angry"]
+
+
+def test_multi_label_classifier_learns_two_labels_at_once_and_reloads(tmp_path):
+    # The packaged MiniLM: a 2-layer random encoder does not learn this in a few epochs.
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    lines = [
+        ("I am so happy today", ("joy",)),
+        ("I am so angry today", ("anger",)),
+        ("Happy and angry", ("joy", "anger")),
+    ]
+    model = build_model("utterance", list(GO.labels), None, 32, multi_label=True)
+    items = example_items([Example(str(k), t, list(labs), "goemotions") for k, (t, labs) in enumerate(lines * 8)], GO)
+    args = TrainingArguments(epochs=15, learning_rate=1e-3, batch_size=8, seed=1)
+    trainer = Trainer(model, args, items, None, benchmark="goemotions")
+    trainer.train()
+    pred = trainer.predict(items[:3])
+    assert pred.shape == (3, 28)
+    joy, anger = GO.index("joy"), GO.index("anger")
+    assert pred[2, joy] == 1 and pred[2, anger] == 1 and pred[0, anger] == 0 and pred[1, joy] == 0
+    metrics = trainer.evaluate(items)
+    assert metrics["per_class"]["joy"]["f1"] == 1.0 and metrics["per_class"]["anger"]["f1"] == 1.0
+    model.save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    assert again.multi_label and (Trainer(again, args, []).predict(items[:3]) == pred).all()
+    with pytest.raises(ConfigError, match="compm is single-label"):
+        build_model("compm", list(GO.labels), None, 32, multi_label=True)
+
+
+def test_goemotions_run_reports_macro_f1(tiny_bert, tmp_path):
+    write_goemotions(tmp_path / "go", 12)
+    config = RunConfig(
+        "goemotions",
+        "utterance",
+        backbone=str(tiny_bert),
+        max_length=32,
+        data_root=str(tmp_path / "go"),
+        training=TrainingArguments(epochs=1, batch_size=8),
+    )
+    result = run(config, tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert saved["macro_f1"] == result["macro_f1"] and 0 <= saved["macro_f1"] <= 1
+    assert set(saved["test"]["per_class"]) == set(GO.labels) and "micro_f1" in saved["test"]
+    assert json.loads((tmp_path / "run" / "model" / "emosynth.json").read_text())["multi_label"] is True
+    assert np.isfinite(saved["weighted_f1"])
