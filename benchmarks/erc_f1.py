@@ -9,7 +9,8 @@ from pathlib import Path
 
 from machine import describe
 
-OUT = Path(__file__).resolve().parent / "results" / "erc_f1.json"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "erc_f1.json"
 KEYS = ("benchmark", "model", "regime", "seed", "weighted_f1", "macro_f1")
 
 
@@ -26,7 +27,8 @@ def summarize(path: Path) -> dict:
         "inference_examples_per_s": round(r["test"]["inference_examples_per_s"], 2),
         "best_dev_score": train["best_dev_score"],
         "per_class_f1": {k: round(v["f1"], 4) for k, v in r["test"]["per_class"].items()},
-        "run": str(path.parent),
+        "run": str(path.resolve().parent.relative_to(ROOT)),
+        "max_length": r["config"].get("max_length"),
     }
     return row
 

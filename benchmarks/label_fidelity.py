@@ -19,7 +19,8 @@ from pathlib import Path
 
 from machine import describe
 
-OUT = Path(__file__).resolve().parent / "results" / "label_fidelity.json"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "label_fidelity.json"
 
 
 def verify(data: Path, classifier: str | None, llm: bool, args) -> dict:
@@ -68,7 +69,8 @@ def main() -> None:
     for data in args.datasets:
         first = json.loads(data.open().readline())
         rep = verify(data, classifiers.get(first["taxonomy"]), not args.no_llm, args)
-        results["datasets"][str(data)] = {
+        key = str(data.resolve().relative_to(ROOT))
+        results["datasets"][key] = {
             "taxonomy": first["taxonomy"],
             "dialogues": rep["dialogues"],
             "turns": rep["turns"],
@@ -76,6 +78,7 @@ def main() -> None:
                 name: {
                     "model": e["model"],
                     "agreement_overall": e["agreement"]["overall"],
+                    "agreement_macro": e["agreement"]["macro"],
                     "agreement_per_label": e["agreement"]["per_label"],
                     "ceiling_overall": (e.get("ceiling") or {}).get("overall"),
                     "ceiling_per_label": (e.get("ceiling") or {}).get("per_label"),
@@ -88,7 +91,7 @@ def main() -> None:
         }
         results["machine"] = describe()
         OUT.write_text(json.dumps(results, indent=1) + "\n")
-        print(data, {n: j["agreement_overall"] for n, j in results["datasets"][str(data)]["judges"].items()})
+        print(key, {n: j["agreement_overall"] for n, j in results["datasets"][key]["judges"].items()})
 
 
 if __name__ == "__main__":
