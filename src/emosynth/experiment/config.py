@@ -54,20 +54,13 @@ class ExperimentConfig(BaseModel):
             raise ValueError("use letters, digits, '.', '_' or '-' only")
         return v
 
-    @field_validator("regimes")
+    @field_validator("regimes", "models")
     @classmethod
-    def _regimes(cls, v: list[str]) -> list[str]:
-        for regime in v:
-            if regime not in REGIMES:
-                raise ValueError(f"unknown regime '{regime}'; expected one of {', '.join(REGIMES)}")
-        return v
-
-    @field_validator("models")
-    @classmethod
-    def _models(cls, v: list[str]) -> list[str]:
-        for model in v:
-            if model not in MODELS:
-                raise ValueError(f"unknown model '{model}'; expected one of {', '.join(MODELS)}")
+    def _known(cls, v: list[str], info) -> list[str]:
+        known = {"regimes": REGIMES, "models": MODELS}[info.field_name]
+        for name in v:
+            if name not in known:
+                raise ValueError(f"unknown {info.field_name[:-1]} '{name}'; expected one of {', '.join(known)}")
         return v
 
     @field_validator("benchmarks")
