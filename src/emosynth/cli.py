@@ -382,6 +382,7 @@ def verify(
 
     llm_backend = None
     try:
+        json_out = json_out or sidecar(data, "fidelity.json")
         for path in (json_out, drop_disagreeing):
             if path is not None:
                 ensure_writable(path)
@@ -391,8 +392,6 @@ def verify(
         if not dialogues:
             raise EmosynthError(f"{data}: no dialogues to verify")
         tax = get_taxonomy(dialogues[0].taxonomy)
-        json_out = json_out or sidecar(data, "fidelity.json")
-        ensure_writable(json_out)
         judges = []
         if classifier is not None:
             judges.append(ClassifierJudge(str(classifier)))
@@ -479,11 +478,12 @@ def experiment(
         root = output or Path("experiments") / config.name
         rows = run_experiment(config, root, limit=limit)
         stats = analyse(rows)
-        (root / "friedman.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
-        if report:
+        if report:  # the report writes friedman.json too
             from emosynth.report.build import build_report
 
             build_report(root)
+        else:
+            (root / "friedman.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
     except EmosynthError as exc:
         _fail(exc)
     typer.echo(f"{len(rows)} of {len(config.cells())} cells finished -> {root}/results.jsonl")
