@@ -1,9 +1,14 @@
 """Collect the results JSON of ERC training runs into ``benchmarks/results/erc_f1.json``.
 
-.venv/bin/python benchmarks/erc_f1.py runs/*/results.json
+.venv/bin/python benchmarks/erc_f1.py runs/*/results.json experiments/transfer/cells/*/*/*/*/results.json
+
+Every run is one row (a list, one entry per run and seed). Two runs of the same setting and seed (a run
+under ``runs/`` and the same cell of an experiment) are kept once, the first given. A Markdown table of
+mean and standard deviation over seeds, per setting, is printed for the README.
 """
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -12,13 +17,16 @@ from machine import describe
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "erc_f1.json"
 KEYS = ("benchmark", "model", "regime", "seed", "weighted_f1", "macro_f1")
+SETTING = ("benchmark", "model", "regime", "synthetic", "class_weights", "epochs", "max_length")
 
 
 def summarize(path: Path) -> dict:
     r = json.loads(path.read_text())
     row = {k: r[k] for k in KEYS}
     train = r["stages"]["train"]
+    synthetic = r["data"].get("synthetic")
     row |= {
+        "synthetic": Path(synthetic).stem if synthetic else None,
         "data": r["data"],
         "epochs": r["config"]["training"]["epochs"],
         "class_weights": r["config"]["training"]["class_weights"],
@@ -33,9 +41,38 @@ def summarize(path: Path) -> dict:
     return row
 
 
-if __name__ == "__main__":
-    runs = [summarize(Path(p)) for p in sys.argv[1:]]
+def table(runs: list[dict]) -> str:
+    """Markdown: one line per setting, mean ± sd of weighted/macro-F1 over its seeds."""
+    groups: dict[tuple, list[dict]] = {}
     for row in runs:
-        row["machine"] = describe()
+        groups.setdefault(tuple(row[k] for k in SETTING), []).append(row)
+
+    def stat(rows: list[dict], key: str) -> str:
+        values = [r[key] for r in rows]
+        sd = f" ± {statistics.stdev(values):.4f}" if len(values) > 1 else ""
+        return f"{statistics.mean(values):.4f}{sd}"
+
+    lines = [
+        "| benchmark | model | regime | synthetic | class weights | seeds | weighted-F1 | macro-F1 | train s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, rows in sorted(groups.items(), key=lambda kv: tuple(str(v) for v in kv[0])):
+        bench, model, regime, synthetic, weights, *_ = key
+        seconds = statistics.mean(r["train_seconds"] for r in rows)
+        lines.append(
+            f"| {bench} | {model} | {regime} | {synthetic or '-'} | {'yes' if weights else 'no'} | {len(rows)} "
+            f"| {stat(rows, 'weighted_f1')} | {stat(rows, 'macro_f1')} | {seconds:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    runs, seen = [], set()
+    for p in sys.argv[1:]:
+        row = summarize(Path(p))
+        key = (*(row[k] for k in SETTING), row["seed"])
+        if key not in seen:
+            seen.add(key)
+            runs.append(row | {"machine": describe()})
     OUT.write_text(json.dumps(runs, indent=1) + "\n")
-    print(json.dumps([{k: r[k] for k in KEYS} for r in runs], indent=1))
+    print(table(runs))
