@@ -1,80 +1,95 @@
 """Label fidelity of the committed synthetic samples: agreement of their labels with blind judges.
 
-For every dataset, `emosynth verify` re-labels each turn with (a) the LLM judge (default: the embedded
-Qwen2.5-Coder-1.5B; any backend works) and (b) a class-weighted MiniLM utterance classifier trained on the
-matching real benchmark (`emosynth train --class-weights`), each next to its ceiling on a label-balanced
-sample of real dev turns. It also writes the fidelity-filtered copy used by the experiment, and the
-report beside each dataset (`<name>.fidelity.json`). Results: benchmarks/results/label_fidelity.json.
+For every dataset, the judges of `emosynth verify` re-label each turn: (a) the LLM judge (default: the
+embedded Qwen2.5-Coder-1.5B; `--backend openai --base-url ...` for a served model) and (b) a class-weighted
+MiniLM utterance classifier trained on the matching real benchmark (`emosynth train --class-weights`), each
+next to its ceiling on a label-balanced sample of real dev turns. It also writes the fidelity-filtered copy
+used by the experiment and the report beside each dataset (`<name>.fidelity.json`).
+Results: benchmarks/results/label_fidelity.json (one entry per dataset, updated in place).
 
-cd benchmarks && ../.venv/bin/python label_fidelity.py ../data/samples/meld_balanced.jsonl ... \
-    --classifier meld=../runs/meld_utterance_real_cw_s0/model \
-    --classifier emorynlp=../runs/emorynlp_utterance_real_cw_s0/model
+.venv/bin/python benchmarks/label_fidelity.py data/samples/meld_balanced.jsonl ... \
+    --classifier meld=runs/meld_utterance_real_cw_s0/model \
+    --classifier emorynlp=runs/emorynlp_utterance_real_cw_s0/model
 """
 
 import argparse
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 from machine import describe
+
+from emosynth.data.io import read_dialogues
+from emosynth.llm.base import get_backend
+from emosynth.llm.cache import CachedBackend, ResponseCache
+from emosynth.quality.fidelity import ClassifierJudge, LLMJudge, fidelity_report, write_filtered
+from emosynth.synth.dialogues import sidecar
+from emosynth.taxonomy import get_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "label_fidelity.json"
 
 
-def verify(data: Path, classifier: str | None, llm: bool, args) -> dict:
-    report = data.with_name(f"{data.stem}.fidelity.json")
-    filtered = data.with_name(f"{data.stem}.filtered.jsonl")
-    cmd = [
-        sys.executable,
-        "-m",
-        "emosynth",
-        "verify",
-        str(data),
-        "--json",
-        str(report),
-        "--ceiling-per-label",
-        str(args.ceiling_per_label),
-    ]
-    cmd += ["--classifier", classifier] if classifier else []
-    cmd += [] if llm else ["--no-llm"]
+def relative(path: Path) -> str:
+    """A path as recorded in the results: from the repository root when it is inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def verify(data: Path, classifier: str | None, args) -> dict:
+    dialogues = read_dialogues(data)
+    judges, backend = [], None
+    if classifier:
+        judges.append(ClassifierJudge(relative(Path(classifier))))  # loaded from ROOT
+    if args.llm:
+        backend = get_backend(args.backend, model=args.model, base_url=args.base_url)
+        backend = CachedBackend(backend, ResponseCache(sidecar(data, "judge-cache.sqlite")))
+        judges.append(LLMJudge(backend, get_taxonomy(dialogues[0].taxonomy)))
+    try:
+        report, verdicts = fidelity_report(dialogues, judges, ceiling_per_label=args.ceiling_per_label)
+    finally:
+        if backend is not None:
+            backend.close()
+    report = {"data": relative(data)} | report
     if args.filter_by:
-        cmd += [
-            "--drop-disagreeing",
-            str(filtered),
-            "--filter-level",
-            args.level,
-            "--max-disagreement",
-            str(args.max_disagreement),
-            "--filter-by",
-            args.filter_by,
-        ]
-    subprocess.run(cmd, check=True)
-    return json.loads(report.read_text())
+        filtered = data.with_name(f"{data.stem}.filtered.jsonl")
+        by = tuple(args.filter_by.split(","))
+        report["filter"] = write_filtered(verdicts, filtered, args.level, by, args.max_disagreement)
+        report["filter"]["output"] = relative(filtered)
+    sidecar(data, "fidelity.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    return report
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("datasets", nargs="+", type=Path)
     p.add_argument("--classifier", action="append", default=[], help="TAXONOMY=RUN/model")
-    p.add_argument("--no-llm", action="store_true")
+    p.add_argument("--no-llm", dest="llm", action="store_false")
+    p.add_argument("--backend", default="llamacpp")
+    p.add_argument("--model", default=None)
+    p.add_argument("--base-url", default=None)
     p.add_argument("--ceiling-per-label", type=int, default=20)
-    p.add_argument("--filter-by", default="classifier")
+    p.add_argument("--filter-by", default="classifier", help="judges that must disagree, comma-separated")
     p.add_argument("--level", default="dialogue")
     p.add_argument("--max-disagreement", type=float, default=0.5)
+    p.add_argument("--output", type=Path, default=OUT)
     args = p.parse_args()
-    classifiers = dict(c.split("=", 1) for c in args.classifier)
-    results = json.loads(OUT.read_text()) if OUT.exists() else {"datasets": {}}
-    for data in args.datasets:
+    classifiers = {tax: str(Path(path).resolve()) for tax, path in (c.split("=", 1) for c in args.classifier)}
+    args.output = args.output.resolve()
+    datasets = [d.resolve() for d in args.datasets]
+    os.chdir(ROOT)  # paths in the results are recorded from the repository root
+    results = json.loads(args.output.read_text()) if args.output.exists() else {"datasets": {}}
+    for data in datasets:
         first = json.loads(data.open().readline())
-        rep = verify(data, classifiers.get(first["taxonomy"]), not args.no_llm, args)
-        key = str(data.resolve().relative_to(ROOT))
+        rep = verify(data, classifiers.get(first["taxonomy"]), args)
+        key = relative(data)
+        previous = results["datasets"].get(key, {}).get("judges", {})
         results["datasets"][key] = {
             "taxonomy": first["taxonomy"],
             "dialogues": rep["dialogues"],
             "turns": rep["turns"],
-            "judges": {
+            "judges": previous  # a judge not run this time keeps its earlier entry
+            | {
                 name: {
                     "model": e["model"],
                     "agreement_overall": e["agreement"]["overall"],
@@ -90,7 +105,7 @@ def main() -> None:
             "filter": rep.get("filter"),
         }
         results["machine"] = describe()
-        OUT.write_text(json.dumps(results, indent=1) + "\n")
+        args.output.write_text(json.dumps(results, indent=1) + "\n")
         print(key, {n: j["agreement_overall"] for n, j in results["datasets"][key]["judges"].items()})
 
 

@@ -16,6 +16,12 @@ generate_app = typer.Typer(no_args_is_help=True, help="Generate synthetic data."
 app.add_typer(generate_app, name="generate")
 
 
+# options shared by every command that talks to an LLM through the ray backend
+RayAddress = Annotated[str | None, typer.Option(help="Ray cluster (auto, HOST:PORT, ray://...); default: a local one.")]
+Replicas = Annotated[int | None, typer.Option(help="Model replicas (ray backend; default CPUs/cpus-per-replica).")]
+CpusPerReplica = Annotated[int, typer.Option(help="CPUs and llama.cpp threads per replica (ray).")]
+
+
 def _fail(exc: Exception) -> None:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2)
@@ -38,7 +44,9 @@ def make_backend(
     concurrency: int,
     schema_dialect: str,
     cache: Path | None,
-    **extra,
+    ray_address: str | None = None,
+    replicas: int | None = None,
+    cpus_per_replica: int = 1,
 ):
     """The backend by registry name, wrapped in the response cache unless ``cache`` is None."""
     from emosynth.llm.base import get_backend
@@ -51,7 +59,7 @@ def make_backend(
         api_key_env=api_key_env,
         concurrency=concurrency,
         schema_dialect=schema_dialect,
-        **extra,
+        **(dict(address=ray_address, replicas=replicas, cpus_per_replica=cpus_per_replica) if backend == "ray" else {}),
     )
     return CachedBackend(llm, ResponseCache(cache)) if cache else llm
 
@@ -99,13 +107,9 @@ def generate_dialogues(
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
     concurrency: Annotated[int, typer.Option(help="Requests in flight (openai backend).")] = 4,
     schema_dialect: Annotated[str, typer.Option(help="auto | json_schema | json_object | none")] = "auto",
-    ray_address: Annotated[
-        str | None, typer.Option(help="Ray cluster (auto, HOST:PORT, ray://...); default: a local one.")
-    ] = None,
-    replicas: Annotated[
-        int | None, typer.Option(help="Model replicas (ray backend; default CPUs/cpus-per-replica).")
-    ] = None,
-    cpus_per_replica: Annotated[int, typer.Option(help="CPUs and llama.cpp threads per replica (ray).")] = 1,
+    ray_address: RayAddress = None,
+    replicas: Replicas = None,
+    cpus_per_replica: CpusPerReplica = 1,
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not cache responses.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -140,10 +144,18 @@ def generate_dialogues(
         check_resumable(output, config.model_dump() | {"prompt_version": config.resolved_prompt_version})
         ensure_writable(output)
         cache_path = None if no_cache else (cache or sidecar(output, "cache.sqlite"))
-        ray = (
-            dict(address=ray_address, replicas=replicas, cpus_per_replica=cpus_per_replica) if backend == "ray" else {}
+        llm = make_backend(
+            backend,
+            model,
+            base_url,
+            api_key_env,
+            concurrency,
+            schema_dialect,
+            cache_path,
+            ray_address,
+            replicas,
+            cpus_per_replica,
         )
-        llm = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path, **ray)
         try:
             synth = DialogueSynthesizer(config, llm, few_shot_pool(config.taxonomy, config.few_shot))
             summary = synth.run(output, progress=progress)
@@ -351,6 +363,9 @@ def verify(
     api_key_env: Annotated[str, typer.Option()] = "OPENAI_API_KEY",
     concurrency: Annotated[int, typer.Option()] = 4,
     schema_dialect: Annotated[str, typer.Option()] = "auto",
+    ray_address: RayAddress = None,
+    replicas: Replicas = None,
+    cpus_per_replica: CpusPerReplica = 1,
     cache: Annotated[Path | None, typer.Option(help="LLM judge cache (default: beside the data).")] = None,
     ceiling_from: Annotated[
         str | None, typer.Option(help="Real turns for each judge's ceiling (default: the matching BENCH:dev).")
@@ -373,10 +388,8 @@ def verify(
     """Re-label every turn blind (LLM judge, real-data classifier) and report agreement with the labels."""
     import json
 
-    from emosynth.data.benchmarks import ERC_BENCHMARKS
-    from emosynth.data.io import JsonlWriter, ensure_writable, read_dialogues
-    from emosynth.quality.corpus import load_corpus
-    from emosynth.quality.fidelity import ClassifierJudge, LLMJudge, ceiling, filter_dialogues, judge_dataset
+    from emosynth.data.io import ensure_writable, read_dialogues
+    from emosynth.quality.fidelity import ClassifierJudge, LLMJudge, fidelity_report, write_filtered
     from emosynth.synth.dialogues import sidecar
     from emosynth.taxonomy import get_taxonomy
 
@@ -397,7 +410,18 @@ def verify(
             judges.append(ClassifierJudge(str(classifier)))
         if llm:
             cache_path = cache or sidecar(data, "judge-cache.sqlite")
-            llm_backend = make_backend(backend, model, base_url, api_key_env, concurrency, schema_dialect, cache_path)
+            llm_backend = make_backend(
+                backend,
+                model,
+                base_url,
+                api_key_env,
+                concurrency,
+                schema_dialect,
+                cache_path,
+                ray_address,
+                replicas,
+                cpus_per_replica,
+            )
             judges.append(LLMJudge(llm_backend, tax, seed=seed))
             if (dialogues[0].backend, dialogues[0].model) == (llm_backend.name, llm_backend.model_id):
                 typer.echo(
@@ -407,32 +431,11 @@ def verify(
                 )
         if not judges:
             raise EmosynthError("no judge: give --classifier RUN/model and/or keep --llm")
-        verdicts = judge_dataset(dialogues, judges)
-        report = {"data": str(data), "dialogues": len(dialogues), "turns": len(verdicts.positions), "judges": {}}
-        for judge, agreement in zip(judges, verdicts.report().values()):
-            entry = {"agreement": agreement, "taxonomy": judge.taxonomy.name}
-            if llm_backend is not None and judge.name == "llm":
-                entry["model"] = llm_backend.identity()
-            elif classifier is not None:
-                entry["model"] = str(classifier)
-            source = ceiling_from or (f"{judge.taxonomy.name}:dev" if judge.taxonomy.name in ERC_BENCHMARKS else None)
-            entry["ceiling"] = None
-            if source:
-                real = load_corpus(source, data_root)
-                entry["ceiling"] = ceiling(judge, real.dialogues, ceiling_per_label, seed) | {"source": source}
-            report["judges"][judge.name] = entry
+        report, verdicts = fidelity_report(dialogues, judges, ceiling_from, ceiling_per_label, seed, data_root)
+        report = {"data": str(data)} | report
         if drop_disagreeing is not None:
-            kept, stats = filter_dialogues(verdicts, filter_level, tuple(filter_by or ()), max_disagreement)
-            if drop_disagreeing.exists():
-                drop_disagreeing.unlink()
-            with JsonlWriter(drop_disagreeing) as out:
-                for d in kept:
-                    out.write(d.to_dict())
-            report["filter"] = stats | {
-                "level": filter_level,
-                "by": filter_by or list(verdicts.judged),
-                "output": str(drop_disagreeing),
-            }
+            by = tuple(filter_by or ())
+            report["filter"] = write_filtered(verdicts, drop_disagreeing, filter_level, by, max_disagreement)
         json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     except EmosynthError as exc:
         _fail(exc)

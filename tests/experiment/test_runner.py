@@ -68,6 +68,8 @@ def test_grid_runs_every_cell_once_and_a_rerun_skips_finished_ones(toy_experimen
     spy = Spy()
     rows = run_experiment(config, out, run=spy, limit=4)
     assert len(spy.cells) == 4 and len(rows) == 4
+    # seed by seed: the first three cells are one complete block (every regime, seed 0)
+    assert [c.seed for c in spy.cells] == [0, 0, 0, 1] and len({c.treatment for c in spy.cells[:3]}) == 3
     rows = run_experiment(config, out, run=spy)
     assert len(spy.cells) == 9 and len(rows) == 9 and len(set(spy.cells)) == 9
     lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
@@ -78,7 +80,7 @@ def test_grid_runs_every_cell_once_and_a_rerun_skips_finished_ones(toy_experimen
     assert len(spy.cells) == 9  # nothing left to do
 
     # a cell killed half-way (its folder without results.json) is started again from nothing
-    victim = config.cells()[4]
+    victim = config.cells()[4]  # results.jsonl keeps the grid's order: benchmark, model, treatment, seed
     shutil.rmtree(victim.path(out))
     victim.path(out).mkdir(parents=True)
     (victim.path(out) / "results.json.tmp").write_text("{half")

@@ -85,3 +85,33 @@ def test_cli_generates_through_ray_and_refuses_an_unreachable_cluster(tmp_path):
     )
     assert down.returncode == 2
     assert down.stderr.strip().splitlines()[-1].startswith("error: cannot connect to the Ray cluster at 127.0.0.1:9")
+
+
+def test_cli_verify_judges_through_ray_and_refuses_an_unreachable_cluster(tmp_path):
+    data = tmp_path / "d.jsonl"
+    dialogue = {
+        "id": "d0",
+        "taxonomy": "meld",
+        "turns": [
+            {"speaker": "Ann", "text": "We won the cup, I am so happy!", "emotion": "joy"},
+            {"speaker": "Ben", "text": "That smell is disgusting.", "emotion": "disgust"},
+        ],
+    }
+    data.write_text(json.dumps(dialogue) + "\n")
+    base = [sys.executable, "-m", "emosynth", "verify", str(data), "--backend", "ray", "--model", "smollm2-135m"]
+    base += ["--ceiling-from", str(data), "--ceiling-per-label", "1"]
+    run = subprocess.run(
+        [*base, "--replicas", "1", "--json", str(tmp_path / "f.json")], capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    entry = json.loads((tmp_path / "f.json").read_text())["judges"]["llm"]
+    assert entry["model"] == "llamacpp:smollm2-135m" and entry["agreement"]["n"] + entry["agreement"]["unanswered"] == 2
+    down = subprocess.run(
+        [*base, "--ray-address", "127.0.0.1:9", "--json", str(tmp_path / "g.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert down.returncode == 2
+    assert down.stderr.strip().splitlines()[-1].startswith("error: cannot connect to the Ray cluster at 127.0.0.1:9")
+    assert not (tmp_path / "g.json").exists()

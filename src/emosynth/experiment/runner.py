@@ -128,7 +128,10 @@ def run_experiment(
     run: Callable[[Cell, ExperimentConfig, Path], dict[str, Any]] = run_cell,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every unfinished cell (at most ``limit`` this time), then rebuild ``results.jsonl``."""
+    """Run every unfinished cell (at most ``limit`` this time), then rebuild ``results.jsonl``.
+
+    Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics.
+    """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     check_same_settings(config, root)
@@ -144,7 +147,8 @@ def run_experiment(
             raise ConfigError(
                 f"{cell.path(root)} was trained with {why}; choose another --output or remove the old cells"
             )
-    todo = [c for c in cells if finished(c, root) is None]
+    # seed by seed: a run stopped part-way has whole blocks (every regime of a benchmark x model x seed) to test
+    todo = sorted((c for c in cells if finished(c, root) is None), key=lambda c: c.seed)
     log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
     for n, cell in enumerate(todo[:limit] if limit is not None else todo, start=1):
         where = cell.path(root)

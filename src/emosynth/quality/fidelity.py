@@ -16,6 +16,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,10 @@ class LLMJudge:
         )
         return ChatRequest(messages, temperature=0.0, max_tokens=16, seed=self.seed, json_schema=self.schema)
 
+    @property
+    def model(self) -> str:
+        return self.backend.identity()
+
     def judge(self, positions: list[Position]) -> list[str | None]:
         requests = [self.request(d, i) for d, i in positions]
         out: list[str | None] = [None] * len(positions)
@@ -80,6 +85,7 @@ class ClassifierJudge:
         from emosynth.train.loop import Trainer, TrainingArguments
         from emosynth.train.models import load_model
 
+        self.model_dir = str(model_dir)
         self.model = load_model(model_dir)
         if getattr(self.model, "multi_label", False):
             raise ConfigError(f"{model_dir} is a multi-label classifier; a label judge needs one label per turn")
@@ -192,6 +198,37 @@ def judge_dataset(dialogues: list[Dialogue], judges: list) -> Verdicts:
     return Verdicts(dialogues, judged, {j.name: j.taxonomy for j in judges})
 
 
+def fidelity_report(
+    dialogues: list[Dialogue],
+    judges: list,
+    ceiling_from: str | None = None,
+    ceiling_per_label: int = 20,
+    seed: int = 0,
+    data_root: str | None = None,
+) -> tuple[dict[str, Any], Verdicts]:
+    """Every judge's agreement with the labels of ``dialogues``, next to its ceiling.
+
+    The ceiling is measured on ``ceiling_from`` (a corpus spec, see ``load_corpus``), by default on the dev
+    split of the judge's own benchmark when it has one; otherwise it is None.
+    """
+    from emosynth.data.benchmarks import ERC_BENCHMARKS
+    from emosynth.quality.corpus import load_corpus
+
+    if not judges:
+        raise ConfigError("no judge: give a classifier (RUN/model) and/or an LLM judge")
+    verdicts = judge_dataset(dialogues, judges)
+    report: dict[str, Any] = {"dialogues": len(dialogues), "turns": len(verdicts.positions), "judges": {}}
+    for judge, result in zip(judges, verdicts.report().values()):
+        model = judge.model if isinstance(judge, LLMJudge) else judge.model_dir
+        entry = {"agreement": result, "taxonomy": judge.taxonomy.name, "model": model, "ceiling": None}
+        source = ceiling_from or (f"{judge.taxonomy.name}:dev" if judge.taxonomy.name in ERC_BENCHMARKS else None)
+        if source:
+            real = load_corpus(source, data_root)
+            entry["ceiling"] = ceiling(judge, real.dialogues, ceiling_per_label, seed) | {"source": source}
+        report["judges"][judge.name] = entry
+    return report, verdicts
+
+
 def filter_dialogues(
     verdicts: Verdicts, level: str = "turn", by: tuple[str, ...] | None = None, max_disagreement: float = 0.0
 ) -> tuple[list[Dialogue], dict[str, int]]:
@@ -260,3 +297,19 @@ def filter_dialogues(
         )
     stats["dialogues_out"] = len(kept)
     return kept, stats
+
+
+def write_filtered(
+    verdicts: Verdicts, output: str | Path, level: str = "turn", by: tuple[str, ...] = (), max_disagreement: float = 0.0
+) -> dict[str, Any]:
+    """``filter_dialogues`` written to ``output`` (replaced whole, never half-written); returns its statistics."""
+    import os
+    import tempfile
+
+    kept, stats = filter_dialogues(verdicts, level, by, max_disagreement)
+    output = Path(output)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=output.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in kept)
+    os.replace(tmp, output)
+    return stats | {"level": level, "by": list(by or verdicts.judged), "output": str(output)}
