@@ -36,20 +36,14 @@ def relative(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def verify(data: Path, classifier: str | None, args) -> dict:
+def verify(data: Path, classifier: str | None, backend, args) -> dict:
     dialogues = read_dialogues(data)
-    judges, backend = [], None
+    judges = []
     if classifier:
         judges.append(ClassifierJudge(relative(Path(classifier))))  # loaded from ROOT
-    if args.llm:
-        backend = get_backend(args.backend, model=args.model, base_url=args.base_url)
-        backend = CachedBackend(backend, ResponseCache(sidecar(data, "judge-cache.sqlite")))
+    if backend is not None:
         judges.append(LLMJudge(backend, get_taxonomy(dialogues[0].taxonomy)))
-    try:
-        report, verdicts = fidelity_report(dialogues, judges, ceiling_per_label=args.ceiling_per_label)
-    finally:
-        if backend is not None:
-            backend.close()
+    report, verdicts = fidelity_report(dialogues, judges, ceiling_per_label=args.ceiling_per_label)
     report = {"data": relative(data)} | report
     if args.filter_by:
         filtered = data.with_name(f"{data.stem}.filtered.jsonl")
@@ -73,40 +67,55 @@ def main() -> None:
     p.add_argument("--level", default="dialogue")
     p.add_argument("--max-disagreement", type=float, default=0.5)
     p.add_argument("--output", type=Path, default=OUT)
+    p.add_argument("--cache", type=Path, default=ROOT / "out" / "cache" / "judge.sqlite", help="LLM judge cache")
     args = p.parse_args()
     classifiers = {tax: str(Path(path).resolve()) for tax, path in (c.split("=", 1) for c in args.classifier)}
     args.output = args.output.resolve()
     datasets = [d.resolve() for d in args.datasets]
     os.chdir(ROOT)  # paths in the results are recorded from the repository root
     results = json.loads(args.output.read_text()) if args.output.exists() else {"datasets": {}}
-    for data in datasets:
-        first = json.loads(data.open().readline())
-        rep = verify(data, classifiers.get(first["taxonomy"]), args)
-        key = relative(data)
-        previous = results["datasets"].get(key, {}).get("judges", {})
-        results["datasets"][key] = {
-            "taxonomy": first["taxonomy"],
-            "dialogues": rep["dialogues"],
-            "turns": rep["turns"],
-            "judges": previous  # a judge not run this time keeps its earlier entry
-            | {
-                name: {
-                    "model": e["model"],
-                    "agreement_overall": e["agreement"]["overall"],
-                    "agreement_macro": e["agreement"]["macro"],
-                    "agreement_per_label": e["agreement"]["per_label"],
-                    "ceiling_overall": (e.get("ceiling") or {}).get("overall"),
-                    "ceiling_per_label": (e.get("ceiling") or {}).get("per_label"),
-                    "ceiling_source": (e.get("ceiling") or {}).get("source"),
-                    "confusion": e["agreement"]["confusion"],
-                }
-                for name, e in rep["judges"].items()
-            },
-            "filter": rep.get("filter"),
-        }
-        results["machine"] = describe()
-        args.output.write_text(json.dumps(results, indent=1) + "\n")
-        print(key, {n: j["agreement_overall"] for n, j in results["datasets"][key]["judges"].items()})
+    backend = None  # one LLM judge and one cache for every dataset: ceilings on the same dev turns are asked once
+    if args.llm:
+        args.cache.parent.mkdir(parents=True, exist_ok=True)
+        backend = get_backend(args.backend, model=args.model, base_url=args.base_url)
+        backend = CachedBackend(backend, ResponseCache(args.cache))
+    try:
+        for data in datasets:
+            record(results, data, classifiers, backend, args)
+    finally:
+        if backend is not None:
+            backend.close()
+
+
+def record(results: dict, data: Path, classifiers: dict[str, str], backend, args) -> None:
+    """Verify one dataset and update its entry in the results file."""
+    first = json.loads(data.open().readline())
+    rep = verify(data, classifiers.get(first["taxonomy"]), backend, args)
+    key = relative(data)
+    previous = results["datasets"].get(key, {}).get("judges", {})
+    results["datasets"][key] = {
+        "taxonomy": first["taxonomy"],
+        "dialogues": rep["dialogues"],
+        "turns": rep["turns"],
+        "judges": previous  # a judge not run this time keeps its earlier entry
+        | {
+            name: {
+                "model": e["model"],
+                "agreement_overall": e["agreement"]["overall"],
+                "agreement_macro": e["agreement"]["macro"],
+                "agreement_per_label": e["agreement"]["per_label"],
+                "ceiling_overall": (e.get("ceiling") or {}).get("overall"),
+                "ceiling_per_label": (e.get("ceiling") or {}).get("per_label"),
+                "ceiling_source": (e.get("ceiling") or {}).get("source"),
+                "confusion": e["agreement"]["confusion"],
+            }
+            for name, e in rep["judges"].items()
+        },
+        "filter": rep.get("filter"),
+    }
+    results["machine"] = describe()
+    args.output.write_text(json.dumps(results, indent=1) + "\n")
+    print(key, {n: j["agreement_overall"] for n, j in results["datasets"][key]["judges"].items()})
 
 
 if __name__ == "__main__":

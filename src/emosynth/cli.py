@@ -409,7 +409,7 @@ def verify(
         if classifier is not None:
             judges.append(ClassifierJudge(str(classifier)))
         if llm:
-            cache_path = cache or sidecar(data, "judge-cache.sqlite")
+            cache_path = cache or sidecar(data, "judge.cache.sqlite")
             llm_backend = make_backend(
                 backend,
                 model,

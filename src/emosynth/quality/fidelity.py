@@ -303,13 +303,10 @@ def write_filtered(
     verdicts: Verdicts, output: str | Path, level: str = "turn", by: tuple[str, ...] = (), max_disagreement: float = 0.0
 ) -> dict[str, Any]:
     """``filter_dialogues`` written to ``output`` (replaced whole, never half-written); returns its statistics."""
-    import os
-    import tempfile
-
     kept, stats = filter_dialogues(verdicts, level, by, max_disagreement)
     output = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=output.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    tmp = output.with_name(output.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in kept)
-    os.replace(tmp, output)
+    tmp.replace(output)
     return stats | {"level": level, "by": list(by or verdicts.judged), "output": str(output)}
