@@ -1,6 +1,7 @@
 """The report of a finished toy experiment, rendered in headless Chromium."""
 
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -89,3 +90,15 @@ def test_the_html_report_renders_in_headless_chromium(finished_experiment, tmp_p
         assert errors == []
     finally:
         driver.quit()
+
+
+def test_a_filtered_copy_gets_a_card_that_names_its_source_and_the_filter(tmp_path):
+    from emosynth.report.build import dataset_card
+
+    (tmp_path / "x.jsonl").write_text("")
+    (tmp_path / "x.filtered.jsonl").write_text("")
+    applied = {"dialogues_in": 9, "dialogues_out": 4, "turns_relabelled": 0, "level": "dialogue", "by": ["classifier"]}
+    (tmp_path / "x.fidelity.json").write_text(json.dumps({"judges": {}, "filter": applied}))
+    card = dataset_card("meld/x-filtered", str(tmp_path / "x.filtered.jsonl"))
+    assert card["filtered_from"]["source"] == "x.jsonl" and card["filtered_from"]["dialogues_out"] == 4
+    assert dataset_card("meld/x", str(tmp_path / "x.jsonl"))["filtered_from"] is None

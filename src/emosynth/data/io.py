@@ -44,8 +44,11 @@ def ensure_writable(path: str | Path) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
         with open(path, "a", encoding="utf-8"):
             pass
+        if not existed:  # a probe only: a run that fails later leaves no empty file behind
+            path.unlink()
     except OSError as exc:
         raise ConfigError(f"Cannot write {path}: {exc.strerror}") from exc
 

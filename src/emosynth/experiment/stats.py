@@ -83,9 +83,10 @@ def friedman(rows: list[dict[str, Any]], alpha: float = 0.05, average_seeds: boo
             f"{len(treatments)} ({', '.join(treatments)}). With two, compare them pairwise (e.g. a sign test)."
         )
     elif len(blocks) < MIN_BLOCKS:
+        more = "benchmarks or models" if average_seeds else "seeds"
         reason = (
-            f"{len(blocks)} complete blocks (benchmark x model x seed); the test needs at least "
-            f"{MIN_BLOCKS}. Add seeds or finish the missing cells."
+            f"{len(blocks)} complete blocks ({out['blocks_are']}); the test needs at least "
+            f"{MIN_BLOCKS}. Add {more} or finish the missing cells."
         )
     elif np.all(scores == scores[:, :1]):
         reason = "every regime scores the same in every block; there is nothing to rank"

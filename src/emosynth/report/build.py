@@ -31,10 +31,17 @@ def dataset_card(name: str, path: str) -> dict[str, Any]:
     from emosynth.synth.dialogues import sidecar
 
     p = Path(path)
-    card: dict[str, Any] = {"name": name, "path": str(p)}
+    shown = p.resolve().relative_to(Path.cwd()) if p.resolve().is_relative_to(Path.cwd()) else p
+    card: dict[str, Any] = {"name": name, "path": str(shown), "filtered_from": None}
     for kind in ("config", "summary", "fidelity"):
         side = sidecar(p, f"{kind}.json")
         card[kind] = json.loads(side.read_text(encoding="utf-8")) if side.is_file() else None
+    # a copy written by `verify --drop-disagreeing` (X.filtered.jsonl): the filter recorded beside X
+    if p.name.endswith(".filtered.jsonl"):
+        source = p.with_name(p.name.removesuffix(".filtered.jsonl") + ".jsonl")
+        fidelity = sidecar(source, "fidelity.json")
+        if fidelity.is_file() and (applied := json.loads(fidelity.read_text(encoding="utf-8")).get("filter")):
+            card["filtered_from"] = applied | {"source": source.name}
     return card
 
 
