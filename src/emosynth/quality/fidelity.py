@@ -57,7 +57,8 @@ class LLMJudge:
         return ChatRequest(messages, temperature=0.0, max_tokens=16, seed=self.seed, json_schema=self.schema)
 
     @property
-    def model(self) -> str:
+    def identity(self) -> str:
+        """What judged, as recorded in reports."""
         return self.backend.identity()
 
     def judge(self, positions: list[Position]) -> list[str | None]:
@@ -85,7 +86,7 @@ class ClassifierJudge:
         from emosynth.train.loop import Trainer, TrainingArguments
         from emosynth.train.models import load_model
 
-        self.model_dir = str(model_dir)
+        self.identity = str(model_dir)  # what judged, as recorded in reports
         self.model = load_model(model_dir)
         if getattr(self.model, "multi_label", False):
             raise ConfigError(f"{model_dir} is a multi-label classifier; a label judge needs one label per turn")
@@ -219,8 +220,7 @@ def fidelity_report(
     verdicts = judge_dataset(dialogues, judges)
     report: dict[str, Any] = {"dialogues": len(dialogues), "turns": len(verdicts.positions), "judges": {}}
     for judge, result in zip(judges, verdicts.report().values()):
-        model = judge.model if isinstance(judge, LLMJudge) else judge.model_dir
-        entry = {"agreement": result, "taxonomy": judge.taxonomy.name, "model": model, "ceiling": None}
+        entry = {"agreement": result, "taxonomy": judge.taxonomy.name, "model": judge.identity, "ceiling": None}
         source = ceiling_from or (f"{judge.taxonomy.name}:dev" if judge.taxonomy.name in ERC_BENCHMARKS else None)
         if source:
             real = load_corpus(source, data_root)
