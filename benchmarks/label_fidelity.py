@@ -46,10 +46,9 @@ def verify(data: Path, classifier: str | None, backend, args) -> dict:
     report, verdicts = fidelity_report(dialogues, judges, ceiling_per_label=args.ceiling_per_label)
     report = {"data": relative(data)} | report
     if args.filter_by:
-        filtered = data.with_name(f"{data.stem}.filtered.jsonl")
+        filtered = relative(data.with_name(f"{data.stem}.filtered.jsonl"))  # the working directory is ROOT
         by = tuple(args.filter_by.split(","))
-        report["filter"] = write_filtered(verdicts, filtered, args.level, by, args.max_disagreement)
-        report["filter"]["output"] = relative(filtered)
+        report["filter"] = write_filtered(verdicts, filtered, args.level, by, args.max_disagreement, relative(data))
     sidecar(data, "fidelity.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return report
 

@@ -435,7 +435,9 @@ def verify(
         report = {"data": str(data)} | report
         if drop_disagreeing is not None:
             by = tuple(filter_by or ())
-            report["filter"] = write_filtered(verdicts, drop_disagreeing, filter_level, by, max_disagreement)
+            report["filter"] = write_filtered(
+                verdicts, drop_disagreeing, filter_level, by, max_disagreement, source=data
+            )
         json_out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     except EmosynthError as exc:
         _fail(exc)

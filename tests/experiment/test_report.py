@@ -96,9 +96,9 @@ def test_a_filtered_copy_gets_a_card_that_names_its_source_and_the_filter(tmp_pa
     from emosynth.report.build import dataset_card
 
     (tmp_path / "x.jsonl").write_text("")
-    (tmp_path / "x.filtered.jsonl").write_text("")
+    (tmp_path / "kept.jsonl").write_text("")
     applied = {"dialogues_in": 9, "dialogues_out": 4, "turns_relabelled": 0, "level": "dialogue", "by": ["classifier"]}
-    (tmp_path / "x.fidelity.json").write_text(json.dumps({"judges": {}, "filter": applied}))
-    card = dataset_card("meld/x-filtered", str(tmp_path / "x.filtered.jsonl"))
+    (tmp_path / "kept.filter.json").write_text(json.dumps(applied | {"source": str(tmp_path / "x.jsonl")}))
+    card = dataset_card("meld/x-filtered", str(tmp_path / "kept.jsonl"))
     assert card["filtered_from"]["source"] == "x.jsonl" and card["filtered_from"]["dialogues_out"] == 4
     assert dataset_card("meld/x", str(tmp_path / "x.jsonl"))["filtered_from"] is None

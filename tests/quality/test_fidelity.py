@@ -184,6 +184,8 @@ def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifie
     entry = saved["judges"]["classifier"]
     assert saved["turns"] == 5 and entry["agreement"]["n"] == 5 and entry["ceiling"]["n"] == 4
     assert saved["filter"]["dialogues_in"] == 2 and len(read_dialogues(filtered)) == saved["filter"]["dialogues_out"]
+    beside = json.loads((tmp_path / "filtered.filter.json").read_text())
+    assert beside == saved["filter"] | {"source": str(synthetic)}
     assert run.stdout.startswith("classifier judge")
     same = subprocess.run([*cmd[:-6], "--drop-disagreeing", str(synthetic)], capture_output=True, text=True)
     assert same.returncode == 2 and "would overwrite the data" in same.stderr

@@ -300,13 +300,27 @@ def filter_dialogues(
 
 
 def write_filtered(
-    verdicts: Verdicts, output: str | Path, level: str = "turn", by: tuple[str, ...] = (), max_disagreement: float = 0.0
+    verdicts: Verdicts,
+    output: str | Path,
+    level: str = "turn",
+    by: tuple[str, ...] = (),
+    max_disagreement: float = 0.0,
+    source: str | Path | None = None,
 ) -> dict[str, Any]:
-    """``filter_dialogues`` written to ``output`` (replaced whole, never half-written); returns its statistics."""
+    """``filter_dialogues`` written to ``output`` (replaced whole, never half-written); returns its statistics.
+
+    The statistics, with ``source`` (the judged dataset), are also written beside the copy as ``<output>.filter.json``,
+    so that whoever reads the copy later (``emosynth report``) can say where it came from and what was dropped.
+    """
     kept, stats = filter_dialogues(verdicts, level, by, max_disagreement)
     output = Path(output)
-    tmp = output.with_name(output.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in kept)
-    tmp.replace(output)
-    return stats | {"level": level, "by": list(by or verdicts.judged), "output": str(output)}
+    stats = stats | {"level": level, "by": list(by or verdicts.judged), "output": str(output)}
+    record = stats | {"source": str(source) if source else None}
+    for path, text in (
+        (output, "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in kept)),
+        (output.with_name(f"{output.stem}.filter.json"), json.dumps(record, indent=1) + "\n"),
+    ):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return stats

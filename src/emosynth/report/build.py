@@ -32,16 +32,14 @@ def dataset_card(name: str, path: str) -> dict[str, Any]:
 
     p = Path(path)
     shown = p.resolve().relative_to(Path.cwd()) if p.resolve().is_relative_to(Path.cwd()) else p
-    card: dict[str, Any] = {"name": name, "path": str(shown), "filtered_from": None}
-    for kind in ("config", "summary", "fidelity"):
+    card: dict[str, Any] = {"name": name, "path": str(shown)}
+    for kind in ("config", "summary", "fidelity", "filter"):
         side = sidecar(p, f"{kind}.json")
         card[kind] = json.loads(side.read_text(encoding="utf-8")) if side.is_file() else None
-    # a copy written by `verify --drop-disagreeing` (X.filtered.jsonl): the filter recorded beside X
-    if p.name.endswith(".filtered.jsonl"):
-        source = p.with_name(p.name.removesuffix(".filtered.jsonl") + ".jsonl")
-        fidelity = sidecar(source, "fidelity.json")
-        if fidelity.is_file() and (applied := json.loads(fidelity.read_text(encoding="utf-8")).get("filter")):
-            card["filtered_from"] = applied | {"source": source.name}
+    # a copy written by `verify --drop-disagreeing`: the filter and its source are recorded beside it
+    if (applied := card.pop("filter")) and applied.get("source"):
+        applied["source"] = Path(applied["source"]).name
+    card["filtered_from"] = applied
     return card
 
 
