@@ -118,4 +118,31 @@ def test_changed_settings_are_refused_instead_of_mixing_results(toy_experiment, 
     (out / "config.yaml").unlink()
     with pytest.raises(ConfigError, match="was trained with epochs=12 \\(now 2\\)"):
         run_experiment(changed, out)
+    assert not (out / "config.yaml").exists()  # a refused run leaves no config that disagrees with the cells
     assert len(collect(config, out)) == 1
+
+
+def test_cells_follow_the_data_by_content_not_by_path(toy_experiment, tmp_path):
+    config = ExperimentConfig.load(toy_experiment)
+    out = tmp_path / "exp"
+    run_experiment(config, out, limit=2)  # seed 0: real, synthetic->real:toy
+    # the experiment and its data moved to another checkout: nothing to redo
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("config.yaml", "synthetic.jsonl"):
+        shutil.copy(tmp_path / name, clone / name)
+    shutil.copytree(out, clone / "exp")
+    spy = Spy()
+    moved = ExperimentConfig.load(clone / "config.yaml")
+    assert len(run_experiment(moved, clone / "exp", run=spy, limit=0)) == 2 and spy.cells == []
+    # a results.json cut short (disk full, copied half-way) is not a finished cell: it runs again
+    cut = config.cells()[3]  # synthetic->real:toy seed 0 (grid order: treatment, then seed)
+    assert cut.treatment == "synthetic->real:toy" and cut.seed == 0
+    (cut.path(clone / "exp") / "results.json").write_text('{"weighted_f1": 0.')
+    run_experiment(moved, clone / "exp", run=spy, limit=1)
+    assert [(c.treatment, c.seed) for c in spy.cells] == [(cut.treatment, cut.seed)]
+    # the synthetic data rewritten in place (say, filtered again): its cells are stale, the real one is not
+    with open(tmp_path / "synthetic.jsonl", "a") as fh:
+        fh.write(json.dumps(toy_dialogues(1)[0].to_dict()) + "\n")
+    with pytest.raises(ConfigError, match="trained with another version of .*synthetic.jsonl \\(sha256"):
+        run_experiment(config, out)

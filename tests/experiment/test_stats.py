@@ -35,7 +35,7 @@ def test_a_consistent_order_gives_the_textbook_statistic(tmp_path):
 
 def test_two_regimes_or_too_few_blocks_say_so_instead_of_a_p_value(tmp_path):
     two = friedman(rows({"real": lambda s: 0.5, "synthetic->real:a": lambda s: 0.6}))
-    assert not two["ok"] and two["p_value"] is None and "at least 3 regimes" in two["reason"]
+    assert not two["ok"] and two["p_value"] is None and "at least 3 treatments" in two["reason"]
     assert two["average_ranks"] == {"real": 2.0, "synthetic->real:a": 1.0}
     few = friedman(rows({"a": lambda s: s, "b": lambda s: 1, "c": lambda s: 2}, seeds=range(2)))
     assert not few["ok"] and "2 complete blocks" in few["reason"]
@@ -63,3 +63,23 @@ def test_seed_averaged_blocks_need_more_benchmarks_and_say_so():
     assert friedman(many, average_seeds=True)["n_blocks"] == 4
     both = analyse(table)
     assert both["ok"] and both["seed_averaged"]["n_blocks"] == 1 and both["seed_averaged"]["reason"]
+
+
+def test_a_diverged_run_leaves_its_block_out_instead_of_ranking_nan():
+    table = rows({"a": lambda s: 0.5, "b": lambda s: 0.6, "c": lambda s: 0.4}, seeds=range(4))
+    table[0]["score"], table[4]["score"] = float("nan"), None  # seed 0 of a, seed 1 of b
+    result = friedman(table)
+    assert result["n_blocks"] == 2 and result["incomplete_blocks"] == [
+        ["meld", "utterance", 0],
+        ["meld", "utterance", 1],
+    ]
+    assert not result["ok"] and result["p_value"] is None
+
+
+def test_seed_averaging_uses_the_same_seeds_for_every_treatment():
+    # c has a third seed with a high score that a and b never ran: it must not lift c's average
+    table = rows({"a": lambda s: 0.5, "b": lambda s: 0.6, "c": lambda s: 0.4}, benchmarks=("m", "e", "i"), seeds=(0, 1))
+    table += [{"benchmark": b, "model": "utterance", "seed": 2, "treatment": "c", "score": 0.99} for b in "mei"]
+    result = friedman(table, average_seeds=True)
+    assert result["n_blocks"] == 3 and result["average_ranks"] == {"a": 2.0, "b": 1.0, "c": 3.0}
+    assert result["mean_scores"]["c"] == pytest.approx(0.4)

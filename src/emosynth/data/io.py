@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +38,14 @@ def repair_tail(path: Path) -> int:
             fh.truncate(pos)
             log.warning("%s: removed a partial last line (%d bytes) left by an interrupted run", path, size - pos)
         return size - pos
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def ensure_writable(path: str | Path) -> None:

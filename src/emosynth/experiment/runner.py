@@ -66,13 +66,7 @@ def check_same_settings(config: ExperimentConfig, root: Path) -> None:
                 f"{root} holds results trained with {key}={getattr(old, key)!r}, not {getattr(config, key)!r}; "
                 "choose another --output (or remove that directory)"
             )
-    for bench, sets in config.synthetic.items():
-        for name, path in sets.items():
-            before = old.synthetic.get(bench, {}).get(name)
-            if before is not None and Path(before).resolve() != Path(path).resolve():
-                raise ConfigError(
-                    f"{root}: dataset {bench}/{name} was {before}, now {path}; give it another name or --output"
-                )
+    # synthetic datasets are not compared by path here: each cell checks the content it trained on (``stale``)
 
 
 def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
@@ -86,11 +80,18 @@ def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
 
 
 def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig) -> str | None:
-    """What differs between a finished cell's recorded run config and the cell as configured now."""
+    """What differs between a finished cell's recorded run and the cell as configured now.
+
+    The synthetic data is compared by content (sha256), not by path: a dataset rewritten in place (say, filtered
+    again) makes its cells stale, and the same file in another checkout does not.
+    """
+    from emosynth.data.io import sha256_file
+
     ran = result.get("config", {})
     t = config.training
     now = {
-        "synthetic": str(Path(cell.synthetic).resolve()) if cell.synthetic else None,
+        "synthetic data (sha256)": sha256_file(cell.synthetic) if cell.synthetic else None,
+        "backbone": config.backbone,
         "max_length": config.max_length.get(cell.model),
         "pretrain_epochs": t.pretrain_epochs,
         "epochs": t.epochs,
@@ -98,13 +99,16 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig) -> str |
         "batch_size": t.batch_size,
         "class_weights": t.class_weights,
     }
-    before = {k: ran.get(k) for k in ("synthetic", "max_length", "pretrain_epochs")} | {
-        k: ran.get("training", {}).get(k) for k in ("epochs", "learning_rate", "batch_size", "class_weights")
-    }
-    if before["synthetic"]:
-        before["synthetic"] = str(Path(before["synthetic"]).resolve())
+    before = (
+        {"synthetic data (sha256)": result.get("data", {}).get("synthetic_sha256")}
+        | {k: ran.get(k) for k in ("backbone", "max_length", "pretrain_epochs")}
+        | {k: ran.get("training", {}).get(k) for k in ("epochs", "learning_rate", "batch_size", "class_weights")}
+    )
     for key, value in now.items():
         if before[key] != value:
+            if key.startswith("synthetic"):
+                was = str(before[key])[:12]
+                return f"another version of {cell.synthetic} (sha256 {was}..., the file now {value[:12]}...)"
             return f"{key}={before[key]!r} (now {value!r})"
     return None
 
@@ -135,10 +139,6 @@ def run_experiment(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     check_same_settings(config, root)
-    saved = root / "config.yaml"
-    if not (saved.is_file() and ExperimentConfig.load(saved) == config):
-        # the resolved config (absolute dataset paths), unless it is the very file the user wrote
-        saved.write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
     cells = config.cells()
     for cell in cells:
         result = finished(cell, root)
@@ -147,6 +147,10 @@ def run_experiment(
             raise ConfigError(
                 f"{cell.path(root)} was trained with {why}; choose another --output or remove the old cells"
             )
+    saved = root / "config.yaml"  # only once the cells are known to agree with it
+    if not (saved.is_file() and ExperimentConfig.load(saved) == config):
+        # the resolved config (absolute dataset paths), unless it is the very file the user wrote
+        saved.write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
     # seed by seed: a run stopped part-way has whole blocks (every regime of a benchmark x model x seed) to test
     todo = sorted((c for c in cells if finished(c, root) is None), key=lambda c: c.seed)
     log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))

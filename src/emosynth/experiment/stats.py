@@ -18,12 +18,21 @@ MIN_TREATMENTS = 3
 MIN_BLOCKS = 3
 
 
+def _finite(score: Any) -> bool:
+    return score is not None and math.isfinite(score)
+
+
 def score_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple], np.ndarray, list[tuple]]:
-    """Treatments, complete blocks and their scores (blocks x treatments); blocks missing a treatment apart."""
+    """Treatments, complete blocks and their scores (blocks x treatments); blocks missing a treatment apart.
+
+    A missing or non-finite score (a diverged run) leaves its block incomplete rather than ranking a NaN.
+    """
     treatments = sorted({r["treatment"] for r in rows}, key=lambda t: (t != "real", t))
     by_block: dict[tuple, dict[str, float]] = defaultdict(dict)
     for r in rows:
-        by_block[(r["benchmark"], r["model"], r["seed"])][r["treatment"]] = r["score"]
+        block = by_block[(r["benchmark"], r["model"], r["seed"])]
+        if _finite(r["score"]):
+            block[r["treatment"]] = r["score"]
     complete = [b for b in sorted(by_block) if all(t in by_block[b] for t in treatments)]
     incomplete = [b for b in sorted(by_block) if b not in complete]
     scores = np.array([[by_block[b][t] for t in treatments] for b in complete], dtype=float)
@@ -39,10 +48,16 @@ def critical_difference(k: int, n: int, alpha: float = 0.05) -> float:
 
 
 def seed_means(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per benchmark x model x treatment: the mean score over its seeds (seed -1)."""
+    """One row per benchmark x model x treatment: the mean score over its seeds (seed -1).
+
+    Only seeds whose block is complete count, so every treatment of a benchmark x model is averaged over the
+    same seeds (a treatment with a seed more would otherwise be compared on other terms).
+    """
+    _, complete, _, _ = score_table(rows)
     groups: dict[tuple, list[float]] = defaultdict(list)
     for r in rows:
-        groups[(r["benchmark"], r["model"], r["treatment"])].append(r["score"])
+        if (r["benchmark"], r["model"], r["seed"]) in complete:
+            groups[(r["benchmark"], r["model"], r["treatment"])].append(r["score"])
     return [
         {"benchmark": b, "model": m, "treatment": t, "seed": -1, "score": float(np.mean(v))}
         for (b, m, t), v in groups.items()
@@ -79,7 +94,8 @@ def friedman(rows: list[dict[str, Any]], alpha: float = 0.05, average_seeds: boo
     reason = None
     if len(treatments) < MIN_TREATMENTS:
         reason = (
-            f"the Friedman test compares at least {MIN_TREATMENTS} regimes; this experiment has "
+            f"the Friedman test compares at least {MIN_TREATMENTS} treatments (regime x synthetic dataset); "
+            f"this experiment has "
             f"{len(treatments)} ({', '.join(treatments)}). With two, compare them pairwise (e.g. a sign test)."
         )
     elif len(blocks) < MIN_BLOCKS:
@@ -89,7 +105,7 @@ def friedman(rows: list[dict[str, Any]], alpha: float = 0.05, average_seeds: boo
             f"{MIN_BLOCKS}. Add {more} or finish the missing cells."
         )
     elif np.all(scores == scores[:, :1]):
-        reason = "every regime scores the same in every block; there is nothing to rank"
+        reason = "every treatment scores the same in every block; there is nothing to rank"
     if reason:
         return out | {"ok": False, "statistic": None, "p_value": None, "reason": reason}
     stat, p = friedmanchisquare(*scores.T)

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from emosynth.data.io import sha256_file
 from emosynth.errors import ModelFileError, UnknownNameError
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,6 @@ def cache_dir() -> Path:
     if env := os.environ.get("EMOSYNTH_CACHE"):
         return Path(env)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "emosynth"
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def part_paths(n_parts: int) -> list[Path]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from emosynth.data.benchmarks import load_split, taxonomy_name
-from emosynth.data.io import read_records
+from emosynth.data.io import read_records, sha256_file
 from emosynth.errors import ConfigError
 from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
@@ -98,6 +98,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
             "n_dev": len(split["dev"]),
             "n_test": len(split["test"]),
             "synthetic": config.synthetic,
+            "synthetic_sha256": sha256_file(config.synthetic) if config.synthetic else None,
             "n_synthetic": len(synthetic),
         },
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
