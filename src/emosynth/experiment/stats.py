@@ -136,16 +136,26 @@ def cd_diagram(result: dict[str, Any], path) -> bool:
 
     names = result["treatments"]
     sig = pd.DataFrame([[result["nemenyi_p_values"][a][b] for b in names] for a in names], index=names, columns=names)
-    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.35 * len(names)))
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.35 * len(names)))
     sp.critical_difference_diagram(
-        pd.Series(result["average_ranks"]), sig, ax=ax, alpha=result["alpha"], cd=result["critical_difference"]
+        pd.Series(result["average_ranks"]),
+        sig,
+        ax=ax,
+        alpha=result["alpha"],
+        cd=result["critical_difference"],
+        label_fmt_left="{label} ({rank:.2f})",
+        label_fmt_right="({rank:.2f}) {label}",
     )
+    ax.tick_params(axis="x", pad=16)  # the rank labels above the CD bar, not through it
+    for text in [t for t in ax.texts if t.get_text().startswith("CD = ")]:
+        text.remove()  # the library's CD label sits on the rank labels; the title gives it
     ax.set_title(
-        f"Average rank (1 = best), Friedman p = {result['p_value']:.3g}, CD = {result['critical_difference']:.2f}",
+        f"Average rank (1 = best), Friedman p = {result['p_value']:.3g}; "
+        f"CD = {result['critical_difference']:.2f} (bar above the axis)",
         fontsize=9,
+        pad=10,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # long treatment names are not cut off
     plt.close(fig)
     return True
 
