@@ -58,3 +58,13 @@ def test_two_writers_on_one_output_are_refused(tmp_path):
         with pytest.raises(ConfigError, match="being written by another run"):
             JsonlWriter(f)
     JsonlWriter(f).close()  # free again once the first is closed
+
+
+def test_paths_inside_the_working_directory_are_shown_relative_to_it(tmp_path, monkeypatch):
+    from emosynth.data.paths import shown
+
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert shown(tmp_path / "data" / "x.jsonl") == "data/x.jsonl"
+    assert shown("data/x.jsonl") == "data/x.jsonl"
+    assert shown("/elsewhere/x.jsonl") == "/elsewhere/x.jsonl"

@@ -38,6 +38,23 @@ def test_report_files_hold_the_tables_plots_and_statistics(finished_experiment):
         assert base64.b64encode(data).decode() in page
 
 
+def test_quality_is_cached_by_the_datasets_content(tiny_bert, tmp_path):
+    from emosynth.report.build import quality
+
+    config = ExperimentConfig.load(write_toy_experiment(tmp_path, tiny_bert))
+    first = quality(config, tmp_path, semantic=False)
+    saved = json.loads((tmp_path / "quality.json").read_text())
+    saved["reports"]["meld"][0]["marker"] = "from the cache"
+    (tmp_path / "quality.json").write_text(json.dumps(saved))
+    os.utime(tmp_path / "synthetic.jsonl")  # touched (a fresh checkout), same content: the cache holds
+    assert quality(config, tmp_path, semantic=False)["meld"][0]["marker"] == "from the cache"
+    with open(tmp_path / "synthetic.jsonl") as fh:
+        one = fh.readline()
+    (tmp_path / "synthetic.jsonl").write_text(one)  # other content: inspected again
+    again = quality(config, tmp_path, semantic=False)
+    assert "marker" not in again["meld"][0] and again["meld"][0]["size"] != first["meld"][0]["size"]
+
+
 def test_a_directory_without_an_experiment_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="not an experiment directory"):
         build_report(tmp_path)

@@ -8,6 +8,12 @@ from pathlib import Path
 from emosynth.errors import ConfigError
 
 
+def shown(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies inside it (results that read the same anywhere)."""
+    p = Path(path).resolve()
+    return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(path)
+
+
 def data_root() -> Path:
     """The benchmark data folder; raises with the fix when none is found."""
     if env := os.environ.get("EMOSYNTH_DATA"):

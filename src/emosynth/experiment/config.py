@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
 from emosynth.train.regimes import REGIMES
 
@@ -176,7 +177,7 @@ class Cell:
             "model": self.model,
             "regime": self.regime,
             "dataset": self.dataset,
-            "synthetic": self.synthetic,
+            "synthetic": shown(self.synthetic) if self.synthetic else None,
             "seed": self.seed,
             "treatment": self.treatment,
         }

@@ -19,6 +19,7 @@ from typing import Any
 
 import jinja2
 
+from emosynth.data.paths import shown
 from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import collect
 from emosynth.experiment.stats import analyse, cd_diagram
@@ -31,8 +32,7 @@ def dataset_card(name: str, path: str) -> dict[str, Any]:
     from emosynth.synth.dialogues import sidecar
 
     p = Path(path)
-    shown = p.resolve().relative_to(Path.cwd()) if p.resolve().is_relative_to(Path.cwd()) else p
-    card: dict[str, Any] = {"name": name, "path": str(shown)}
+    card: dict[str, Any] = {"name": name, "path": shown(p)}
     for kind in ("config", "summary", "fidelity", "filter"):
         side = sidecar(p, f"{kind}.json")
         card[kind] = json.loads(side.read_text(encoding="utf-8")) if side.is_file() else None
@@ -46,13 +46,16 @@ def dataset_card(name: str, path: str) -> dict[str, Any]:
 def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict[str, list[dict[str, Any]]]:
     """``inspect`` of every synthetic dataset next to its benchmark's train split.
 
-    Cached in quality.json, keyed by the datasets (path, mtime, size), benchmarks and the semantic flag.
+    Cached in quality.json, keyed by the datasets' content (sha256), benchmarks and the semantic flag, so a fresh
+    checkout of a committed experiment reuses it.
     """
+    from emosynth.data.io import sha256_file
+
     cache = root / "quality.json"
     key = {
         "semantic": semantic,
         "datasets": {
-            f"{b}/{name}": [str(path), Path(path).stat().st_mtime_ns, Path(path).stat().st_size]
+            f"{b}/{name}": sha256_file(path)
             for b, sets in sorted(config.synthetic.items())
             for name, path in sorted(sets.items())
         },
