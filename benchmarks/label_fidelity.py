@@ -20,6 +20,7 @@ from pathlib import Path
 from machine import describe
 
 from emosynth.data.io import read_dialogues
+from emosynth.data.paths import shown
 from emosynth.llm.base import get_backend
 from emosynth.llm.cache import CachedBackend, ResponseCache
 from emosynth.quality.fidelity import ClassifierJudge, LLMJudge, fidelity_report, write_filtered
@@ -30,25 +31,19 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "label_fidelity.json"
 
 
-def relative(path: Path) -> str:
-    """A path as recorded in the results: from the repository root when it is inside it."""
-    path = path.resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
 def verify(data: Path, classifier: str | None, backend, args) -> dict:
     dialogues = read_dialogues(data)
     judges = []
     if classifier:
-        judges.append(ClassifierJudge(relative(Path(classifier))))  # loaded from ROOT
+        judges.append(ClassifierJudge(shown(Path(classifier))))  # loaded from ROOT
     if backend is not None:
         judges.append(LLMJudge(backend, get_taxonomy(dialogues[0].taxonomy)))
     report, verdicts = fidelity_report(dialogues, judges, ceiling_per_label=args.ceiling_per_label)
-    report = {"data": relative(data)} | report
+    report = {"data": shown(data)} | report
     if args.filter_by:
-        filtered = relative(data.with_name(f"{data.stem}.filtered.jsonl"))  # the working directory is ROOT
+        filtered = shown(data.with_name(f"{data.stem}.filtered.jsonl"))  # the working directory is ROOT
         by = tuple(args.filter_by.split(","))
-        report["filter"] = write_filtered(verdicts, filtered, args.level, by, args.max_disagreement, relative(data))
+        report["filter"] = write_filtered(verdicts, filtered, args.level, by, args.max_disagreement, shown(data))
     sidecar(data, "fidelity.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return report
 
@@ -90,7 +85,7 @@ def record(results: dict, data: Path, classifiers: dict[str, str], backend, args
     """Verify one dataset and update its entry in the results file."""
     first = json.loads(data.open().readline())
     rep = verify(data, classifiers.get(first["taxonomy"]), backend, args)
-    key = relative(data)
+    key = shown(data)
     previous = results["datasets"].get(key, {}).get("judges", {})
     results["datasets"][key] = {
         "taxonomy": first["taxonomy"],

@@ -48,6 +48,14 @@ def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def write_atomic(path: str | Path, text: str) -> None:
+    """``path`` replaced whole by ``text`` or left as it was (written beside it first, then renamed)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def ensure_writable(path: str | Path) -> None:
     """Fail early, with the path, when ``path`` cannot be appended to (before any model is loaded)."""
     path = Path(path)

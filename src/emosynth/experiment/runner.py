@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from emosynth.data.io import sha256_file, write_atomic
 from emosynth.errors import ConfigError
 from emosynth.experiment.config import Cell, ExperimentConfig
 from emosynth.train.metrics import HEADLINE
@@ -79,18 +80,17 @@ def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
         return None
 
 
-def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig) -> str | None:
+def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: str | None) -> str | None:
     """What differs between a finished cell's recorded run and the cell as configured now.
 
-    The synthetic data is compared by content (sha256), not by path: a dataset rewritten in place (say, filtered
-    again) makes its cells stale, and the same file in another checkout does not.
+    The synthetic data is compared by content (``digest``, the sha256 of ``cell.synthetic`` now), not by path: a
+    dataset rewritten in place (say, filtered again) makes its cells stale, and the same file in another checkout
+    does not.
     """
-    from emosynth.data.io import sha256_file
-
     ran = result.get("config", {})
     t = config.training
     now = {
-        "synthetic data (sha256)": sha256_file(cell.synthetic) if cell.synthetic else None,
+        "synthetic data (sha256)": digest,
         "backbone": config.backbone,
         "max_length": config.max_length.get(cell.model),
         "pretrain_epochs": t.pretrain_epochs,
@@ -140,9 +140,10 @@ def run_experiment(
     root.mkdir(parents=True, exist_ok=True)
     check_same_settings(config, root)
     cells = config.cells()
+    digests = {path: sha256_file(path) for path in {c.synthetic for c in cells if c.synthetic}}  # once per dataset
     for cell in cells:
         result = finished(cell, root)
-        why = stale(cell, result, config) if result is not None else None
+        why = stale(cell, result, config, digests.get(cell.synthetic)) if result is not None else None
         if why:
             raise ConfigError(
                 f"{cell.path(root)} was trained with {why}; choose another --output or remove the old cells"
@@ -169,7 +170,5 @@ def collect(config: ExperimentConfig, root: str | Path) -> list[dict[str, Any]]:
     """Rows of the finished cells, also written to ``results.jsonl``."""
     root = Path(root)
     rows = [row(c, r) for c in config.cells() if (r := finished(c, root)) is not None]
-    tmp = root / "results.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(root / "results.jsonl")
+    write_atomic(root / "results.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     return rows

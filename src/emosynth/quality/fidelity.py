@@ -312,15 +312,13 @@ def write_filtered(
     The statistics, with ``source`` (the judged dataset), are also written beside the copy as ``<output>.filter.json``,
     so that whoever reads the copy later (``emosynth report``) can say where it came from and what was dropped.
     """
+    from emosynth.data.io import write_atomic
+    from emosynth.synth.dialogues import sidecar
+
     kept, stats = filter_dialogues(verdicts, level, by, max_disagreement)
     output = Path(output)
     stats = stats | {"level": level, "by": list(by or verdicts.judged), "output": str(output)}
+    write_atomic(output, "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in kept))
     record = stats | {"source": str(source) if source else None}
-    for path, text in (
-        (output, "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in kept)),
-        (output.with_name(f"{output.stem}.filter.json"), json.dumps(record, indent=1) + "\n"),
-    ):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+    write_atomic(sidecar(output, "filter.json"), json.dumps(record, indent=1) + "\n")
     return stats

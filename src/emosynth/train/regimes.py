@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import torch
 
 from emosynth.data.benchmarks import load_split, taxonomy_name
-from emosynth.data.io import read_records, sha256_file
+from emosynth.data.io import read_records, sha256_file, write_atomic
 from emosynth.errors import ConfigError
 from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
@@ -107,7 +106,5 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     if config.save_model:
         model.save(out_dir / "model")
     # results.json appears whole or not at all: its presence marks a finished run (experiment resume)
-    tmp = out_dir / "results.json.tmp"
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(tmp, out_dir / "results.json")
+    write_atomic(out_dir / "results.json", json.dumps(result, indent=1) + "\n")
     return result
