@@ -21,9 +21,9 @@ from machine import describe
 from emosynth.data.io import read_dialogues
 from emosynth.data.meld import read_meld
 from emosynth.llm.llamacpp import LlamaCppBackend, chat_kwargs
-from emosynth.quality.diversity import distinct_n
 from emosynth.synth.config import DialogueConfig
 from emosynth.synth.dialogues import DialogueSynthesizer
+from emosynth.text import distinct_n
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -101,7 +101,7 @@ def main() -> None:
         return
 
     backend = LlamaCppBackend()  # the embedded default model
-    config = DialogueConfig.create(mode="balanced", labels="planned", n=args.n, seed=1000, max_attempts=1)
+    config = DialogueConfig.create(mode="balanced", labelling="planned", n=args.n, seed=1000, max_attempts=1)
     synth = DialogueSynthesizer(config, backend)
     requests = [synth.request(synth.spec(i), 0) for i in range(args.n)]
     raw_pass(backend.llm, requests[:1])  # warm-up: first-call allocations

@@ -19,33 +19,26 @@ from pathlib import Path
 
 from machine import describe
 
-from emosynth.data.io import read_dialogues
+from emosynth.data.io import sidecar
 from emosynth.data.paths import shown
-from emosynth.llm.base import get_backend
-from emosynth.llm.cache import CachedBackend, ResponseCache
-from emosynth.quality.fidelity import ClassifierJudge, LLMJudge, fidelity_report, write_filtered
-from emosynth.synth.dialogues import sidecar
-from emosynth.taxonomy import get_taxonomy
+from emosynth.llm.options import backend_options, open_backend
+from emosynth.quality.verify import VerifySettings, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "label_fidelity.json"
 
 
-def verify(data: Path, classifier: str | None, backend, args) -> dict:
-    dialogues = read_dialogues(data)
-    judges = []
-    if classifier:
-        judges.append(ClassifierJudge(shown(Path(classifier))))  # loaded from ROOT
-    if backend is not None:
-        judges.append(LLMJudge(backend, get_taxonomy(dialogues[0].taxonomy)))
-    report, verdicts = fidelity_report(dialogues, judges, ceiling_per_label=args.ceiling_per_label)
-    report = {"data": shown(data)} | report
-    if args.filter_by:
-        filtered = shown(data.with_name(f"{data.stem}.filtered.jsonl"))  # the working directory is ROOT
-        by = tuple(args.filter_by.split(","))
-        report["filter"] = write_filtered(verdicts, filtered, args.level, by, args.max_disagreement, shown(data))
-    sidecar(data, "fidelity.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
-    return report
+def settings_for(data: Path, args) -> VerifySettings:
+    """`emosynth verify` settings of one dataset: the report beside it, the filtered copy as X.filtered.jsonl."""
+    filtered = data.with_name(f"{data.stem}.filtered.jsonl") if args.filter_by else None
+    return VerifySettings(
+        json_out=sidecar(data, "fidelity.json"),
+        drop_disagreeing=filtered,
+        filter_level=args.level,
+        filter_by=tuple(args.filter_by.split(",")) if args.filter_by else (),
+        max_disagreement=args.max_disagreement,
+        ceiling_per_label=args.ceiling_per_label,
+    )
 
 
 def main() -> None:
@@ -68,23 +61,18 @@ def main() -> None:
     datasets = [d.resolve() for d in args.datasets]
     os.chdir(ROOT)  # paths in the results are recorded from the repository root
     results = json.loads(args.output.read_text()) if args.output.exists() else {"datasets": {}}
-    backend = None  # one LLM judge and one cache for every dataset: ceilings on the same dev turns are asked once
-    if args.llm:
-        args.cache.parent.mkdir(parents=True, exist_ok=True)
-        backend = get_backend(args.backend, model=args.model, base_url=args.base_url)
-        backend = CachedBackend(backend, ResponseCache(args.cache))
-    try:
+    # one LLM judge and one cache for every dataset: ceilings on the same dev turns are asked once
+    options = backend_options(args.backend, model=args.model, base_url=args.base_url) if args.llm else None
+    with open_backend(options, args.cache) as backend:
         for data in datasets:
             record(results, data, classifiers, backend, args)
-    finally:
-        if backend is not None:
-            backend.close()
 
 
 def record(results: dict, data: Path, classifiers: dict[str, str], backend, args) -> None:
     """Verify one dataset and update its entry in the results file."""
     first = json.loads(data.open().readline())
-    rep = verify(data, classifiers.get(first["taxonomy"]), backend, args)
+    classifier = classifiers.get(first["taxonomy"])
+    rep = verify(shown(data), settings_for(data, args), classifier and shown(Path(classifier)), backend)
     key = shown(data)
     previous = results["datasets"].get(key, {}).get("judges", {})
     results["datasets"][key] = {

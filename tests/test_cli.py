@@ -79,3 +79,28 @@ def test_export_of_a_malformed_jsonl_names_the_line(tmp_path):
     f.write_text('{"id": "a", "turns": [], "taxonomy": "meld"}\n{oops\n{"id": "b"}\n')
     line = one_error_line(emosynth("export", str(f), "-o", str(tmp_path / "x.csv"), "--format", "meld-csv"))
     assert f"{f}:2: not valid JSON" in line
+
+
+def test_an_option_the_backend_does_not_take_is_an_error_not_ignored(tmp_path):
+    out = tmp_path / "o.jsonl"
+    line = one_error_line(emosynth("generate", "dialogues", "--concurrency", "8", "-o", str(out)))
+    assert "the llamacpp backend does not take --concurrency" in line
+    line = one_error_line(emosynth("verify", str(out), "--backend", "openai", "--replicas", "2"))
+    assert "the openai backend does not take --replicas" in line
+    assert not out.exists()
+
+
+def test_resuming_an_output_written_before_the_labelling_rename_is_still_checked(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"id": "x"}\n')
+    (tmp_path / "o.config.json").write_text(json.dumps({"taxonomy": "meld", "labels": "llm"}))
+    line = one_error_line(emosynth("generate", "dialogues", "--labels", "planned", "-o", str(out)))
+    assert "was generated with labelling='llm', not 'planned'" in line
+
+
+def test_models_prepare_assembles_and_verifies_the_embedded_models():
+    result = emosynth("models", "--prepare")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all("[verified: " in line for line in lines)
+    assert any(line.startswith("* qwen2.5-coder-1.5b") and line.rstrip().endswith(".gguf]") for line in lines)

@@ -41,3 +41,17 @@ def requires(module: str, extra: str, pip_name: str | None = None):
         raise MissingDependencyError(
             f"Please install `{pip_name or module}` to use this feature (`pip install 'emosynth[{extra}]'`): {exc}"
         ) from exc
+
+
+def validated(model_class, where: str | None = None, /, **values):
+    """``model_class(**values)`` for a pydantic model; a validation error becomes one ``ConfigError`` line naming
+    ``where`` (a file, a flag), the setting's path and what is wrong with it."""
+    from pydantic import ValidationError
+
+    try:
+        return model_class(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(map(str, err["loc"])) or "config"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {loc}: {msg}" if where else f"Invalid setting {loc}: {msg}") from None

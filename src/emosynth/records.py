@@ -38,15 +38,18 @@ class Dialogue:
 
     @property
     def emotions(self) -> list[str]:
+        """The label of each turn, in order."""
         return [t.emotion for t in self.turns]
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSONL record (with the speakers listed)."""
         d = asdict(self)
         d["speakers"] = self.speakers
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Dialogue:
+        """A dialogue from its JSONL record."""
         d = dict(d)
         d.pop("speakers", None)
         d["turns"] = [Turn(**t) for t in d["turns"]]
@@ -63,6 +66,7 @@ class Rejection:
     attempts: list[dict[str, str]]
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSONL record of ``*.rejected.jsonl``."""
         return asdict(self)
 
 
@@ -79,8 +83,10 @@ class Example:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSONL record."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Example:
+        """An example from its JSONL record."""
         return cls(**d)

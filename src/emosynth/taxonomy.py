@@ -35,24 +35,28 @@ class Taxonomy:
             raise ConfigError(f"Taxonomy '{self.name}' repeats a label: {list(self.labels)}")
 
     def index(self, label: str) -> int:
+        """The label's number (its position; the symbol shown to the LLM)."""
         return self.labels.index(self.check(label))
 
-    def check(self, label: str) -> str:
-        """Return the label as spelled in this set (case-insensitive match) or raise a clear error."""
+    def check(self, label: str, where: str | None = None) -> str:
+        """Return the label as spelled in this set (case-insensitive match) or raise a clear error.
+
+        ``where`` (a ``file:line``) starts the error message when given.
+        """
         if label in self.labels:
             return label
         folded = {lab.casefold(): lab for lab in self.labels}
         if label.casefold() in folded:
             return folded[label.casefold()]
-        raise UnknownNameError(
-            f"Unknown label '{label}' for taxonomy '{self.name}'; expected one of: {', '.join(self.labels)}"
-        )
+        message = f"Unknown label '{label}' for taxonomy '{self.name}'; expected one of: {', '.join(self.labels)}"
+        raise UnknownNameError(f"{where}: {message}" if where else message)
 
     def numbered(self) -> str:
         """``0: neutral, 1: joy, ...``: how the labels are shown to the LLM as symbols."""
         return ", ".join(f"{i}: {lab}" for i, lab in enumerate(self.labels))
 
     def to_ekman(self, label: str) -> str | None:
+        """The label's Ekman class (``neutral`` counts as one), or None when it has none."""
         return self.ekman[self.index(label)]
 
     def map_to(self, label: str, other: Taxonomy) -> str | None:
@@ -65,6 +69,13 @@ class Taxonomy:
         if target is None:
             return None
         return next((lab for lab, ek in zip(other.labels, other.ekman) if ek == target), None)
+
+    def convert(self, label: str, target: Taxonomy) -> str | None:
+        """``label`` of this set as spelled in ``target``: checked when both are the same set, else mapped.
+
+        Returns None when the label has no equivalent in ``target``; raises on a label unknown to this set.
+        """
+        return target.check(label) if target.name == self.name else self.map_to(label, target)
 
 
 def _from_mapping(name: str, spec: dict, origin: str) -> Taxonomy:
@@ -95,6 +106,7 @@ def _from_mapping(name: str, spec: dict, origin: str) -> Taxonomy:
 
 @cache
 def builtin_taxonomies() -> dict[str, Taxonomy]:
+    """Every built-in label set by name (``resources/taxonomies.yaml``)."""
     text = resources.files("emosynth").joinpath("resources/taxonomies.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     return {name: _from_mapping(name, spec, "taxonomies.yaml") for name, spec in raw.items()}

@@ -15,12 +15,17 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 @needs_data
 @pytest.mark.parametrize(
-    ("split", "dialogues", "utterances"), [("train", 1038, 9989), ("dev", 114, 1109), ("test", 280, 2610)]
+    ("split", "dialogues", "utterances", "first"),
+    [
+        ("train", 1038, 9989, ("Chandler", "neutral")),
+        ("dev", 114, 1109, ("Phoebe", "sadness")),
+        ("test", 280, 2610, ("Mark", "surprise")),
+    ],
 )
-def test_meld_splits_match_the_official_counts(split, dialogues, utterances):
+def test_meld_splits_match_the_official_counts(split, dialogues, utterances, first):
     data = read_meld(split)
     assert len(data) == dialogues and sum(len(d.turns) for d in data) == utterances
-    assert data[0].turns[0].speaker == "Chandler" if split == "train" else True
+    assert (data[0].turns[0].speaker, data[0].turns[0].emotion) == first
     assert "’" in "".join(t.text for d in data for t in d.turns)  # typographic characters kept as they are
 
 

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -66,11 +68,11 @@ def test_grid_runs_every_cell_once_and_a_rerun_skips_finished_ones(toy_experimen
     }
     out = tmp_path / "exp"
     spy = Spy()
-    rows = run_experiment(config, out, run=spy, limit=4)
+    rows, _ = run_experiment(config, out, run=spy, limit=4)
     assert len(spy.cells) == 4 and len(rows) == 4
     # seed by seed: the first three cells are one complete block (every regime, seed 0)
     assert [c.seed for c in spy.cells] == [0, 0, 0, 1] and len({c.treatment for c in spy.cells[:3]}) == 3
-    rows = run_experiment(config, out, run=spy)
+    rows, stats = run_experiment(config, out, run=spy)
     assert len(spy.cells) == 9 and len(rows) == 9 and len(set(spy.cells)) == 9
     lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
     assert [r["treatment"] for r in lines[:3]] == ["real"] * 3 and all(0 <= r["score"] <= 1 for r in lines)
@@ -86,7 +88,8 @@ def test_grid_runs_every_cell_once_and_a_rerun_skips_finished_ones(toy_experimen
     (victim.path(out) / "results.json.tmp").write_text("{half")
     run_experiment(config, out, run=spy)
     assert spy.cells[9:] == [victim] and not (victim.path(out) / "results.json.tmp").exists()
-    assert len(collect(config, out)) == 9
+    assert len(collect(config, out)[0]) == 9
+    assert json.loads((out / "friedman.json").read_text()) == stats
 
 
 def test_bad_configs_name_the_file_and_the_setting(toy_experiment, tmp_path):
@@ -119,7 +122,7 @@ def test_changed_settings_are_refused_instead_of_mixing_results(toy_experiment, 
     with pytest.raises(ConfigError, match="was trained with epochs=12 \\(now 2\\)"):
         run_experiment(changed, out)
     assert not (out / "config.yaml").exists()  # a refused run leaves no config that disagrees with the cells
-    assert len(collect(config, out)) == 1
+    assert len(collect(config, out)[0]) == 1
 
 
 def test_cells_follow_the_data_by_content_not_by_path(toy_experiment, tmp_path):
@@ -134,7 +137,7 @@ def test_cells_follow_the_data_by_content_not_by_path(toy_experiment, tmp_path):
     shutil.copytree(out, clone / "exp")
     spy = Spy()
     moved = ExperimentConfig.load(clone / "config.yaml")
-    assert len(run_experiment(moved, clone / "exp", run=spy, limit=0)) == 2 and spy.cells == []
+    assert len(run_experiment(moved, clone / "exp", run=spy, limit=0)[0]) == 2 and spy.cells == []
     # a results.json cut short (disk full, copied half-way) is not a finished cell: it runs again
     cut = config.cells()[3]  # synthetic->real:toy seed 0 (grid order: treatment, then seed)
     assert cut.treatment == "synthetic->real:toy" and cut.seed == 0
@@ -146,3 +149,16 @@ def test_cells_follow_the_data_by_content_not_by_path(toy_experiment, tmp_path):
         fh.write(json.dumps(toy_dialogues(1)[0].to_dict()) + "\n")
     with pytest.raises(ConfigError, match="trained with another version of .*synthetic.jsonl \\(sha256"):
         run_experiment(config, out)
+
+
+def test_cli_experiment_runs_cells_and_reports_the_statistics(toy_experiment, tmp_path):
+    out = tmp_path / "cli-exp"
+    cmd = [sys.executable, "-m", "emosynth", "experiment", str(toy_experiment), "-o", str(out), "--no-report"]
+    run = subprocess.run([*cmd, "--limit", "3"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == f"3 of 9 cells finished -> {out}/results.jsonl"
+    stats = json.loads((out / "friedman.json").read_text())
+    assert stats["ok"] is False and f"no Friedman test: {stats['reason']}" in run.stdout
+    assert len((out / "results.jsonl").read_text().splitlines()) == 3 and not (out / "report.html").exists()
+    bad = subprocess.run([*cmd[:4], str(tmp_path / "missing.yaml")], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: Cannot read")

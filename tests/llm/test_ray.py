@@ -75,6 +75,8 @@ def test_cli_generates_through_ray_and_refuses_an_unreachable_cluster(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     done = out.read_text().splitlines() + out.with_name("ray.rejected.jsonl").read_text().splitlines()
     assert len(done) == 2
+    config = json.loads(out.with_name("ray.config.json").read_text())
+    assert (config["backend"], config["model"]) == ("ray", "smollm2-135m")  # whether or not a dialogue was accepted
     for line in out.read_text().splitlines():
         assert json.loads(line)["backend"] == "ray" and json.loads(line)["model"] == "smollm2-135m"
     down = subprocess.run(

@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emosynth.synth.parse import REASONS, InvalidOutput, extract_json, parse_dialogue, word_ngrams
+from emosynth.synth.parse import REASONS, InvalidOutput, extract_json, parse_dialogue
 from emosynth.synth.specs import DialogueSpec, TurnPlan
 from emosynth.taxonomy import get_taxonomy
+from emosynth.text import word_ngrams
 
 MELD = get_taxonomy("meld")
 PLAN = [TurnPlan("Anna", "anger"), TurnPlan("Ben", "joy"), TurnPlan("Anna", "fear")]

@@ -2,9 +2,10 @@ import torch
 
 from emosynth.records import Dialogue, Turn
 from emosynth.taxonomy import get_taxonomy
+from emosynth.train.args import TrainingArguments
 from emosynth.train.compm import CoMPM, CoMPMConfig
 from emosynth.train.items import turn_items
-from emosynth.train.loop import Trainer, TrainingArguments
+from emosynth.train.loop import Trainer
 
 from .test_sequence import toy_dialogues
 

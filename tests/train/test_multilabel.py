@@ -11,8 +11,10 @@ from emosynth.data.isear import read_isear
 from emosynth.errors import ConfigError
 from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
+from emosynth.train.args import TrainingArguments
+from emosynth.train.inference import multi_hot
 from emosynth.train.items import example_items
-from emosynth.train.loop import Trainer, TrainingArguments, multi_hot
+from emosynth.train.loop import Trainer
 from emosynth.train.models import build_model, load_model
 from emosynth.train.regimes import RunConfig, run
 
@@ -88,8 +90,8 @@ def test_multi_label_classifier_learns_two_labels_at_once_and_reloads(tmp_path):
 def test_goemotions_run_reports_macro_f1(tiny_bert, tmp_path):
     write_goemotions(tmp_path / "go", 12)
     config = RunConfig(
-        "goemotions",
-        "utterance",
+        benchmark="goemotions",
+        model="utterance",
         backbone=str(tiny_bert),
         max_length=32,
         data_root=str(tmp_path / "go"),

@@ -7,7 +7,7 @@ import pytest
 from emosynth.data.export import export_dialogues
 from emosynth.data.io import JsonlWriter
 from emosynth.errors import ConfigError
-from emosynth.train.loop import TrainingArguments
+from emosynth.train.args import TrainingArguments
 from emosynth.train.regimes import RunConfig, run
 
 from .test_sequence import toy_dialogues
@@ -31,10 +31,10 @@ def test_each_regime_writes_results_and_a_model(tiny_bert, meld_like, tmp_path, 
     root, synthetic = meld_like
     args = TrainingArguments(epochs=2, learning_rate=1e-3, batch_size=8)
     config = RunConfig(
-        "meld",
-        "utterance",
-        regime,
-        None if regime == "real" else str(synthetic),
+        benchmark="meld",
+        model="utterance",
+        regime=regime,
+        synthetic=None if regime == "real" else str(synthetic),
         seed=3,
         backbone=str(tiny_bert),
         max_length=32,
@@ -51,8 +51,10 @@ def test_each_regime_writes_results_and_a_model(tiny_bert, meld_like, tmp_path, 
 
 
 def test_regime_without_synthetic_data_is_refused():
-    with pytest.raises(ConfigError, match="needs --synthetic"):
-        RunConfig("meld", "utterance", "mixed")
+    with pytest.raises(ConfigError, match="regime 'mixed' needs synthetic data"):
+        RunConfig.create(benchmark="meld", model="utterance", regime="mixed")
+    with pytest.raises(ConfigError, match="training.epochs: Input should be greater than or equal to 1"):
+        RunConfig.create(benchmark="meld", model="utterance", training={"epochs": 0})
 
 
 def test_cli_train_then_predict_a_dialogue_from_stdin(tiny_bert, meld_like, tmp_path):
@@ -98,3 +100,18 @@ def test_cli_train_then_predict_a_dialogue_from_stdin(tiny_bert, meld_like, tmp_
         [*cmd, "predict", str(run_dir / "model")], input="not json", text=True, capture_output=True, timeout=300
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: stdin: expected")
+    # evaluate: the saved model scores the test split exactly as the run did when it finished
+    scored = subprocess.run(
+        [*cmd, "evaluate", str(run_dir / "model"), "--benchmark", "meld", "--data-root", str(root)],
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert scored.returncode == 0, scored.stderr
+    metrics, results = json.loads(scored.stdout), json.loads((run_dir / "results.json").read_text())
+    assert metrics["weighted_f1"] == results["test"]["weighted_f1"]
+    assert metrics["confusion_matrix"] == results["test"]["confusion_matrix"]
+    missing = subprocess.run(
+        [*cmd, "evaluate", str(tmp_path / "nothing"), "--data-root", str(root)], text=True, capture_output=True
+    )
+    assert missing.returncode == 2 and "not a saved emosynth classifier" in missing.stderr

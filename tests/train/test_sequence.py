@@ -3,9 +3,10 @@ import torch
 
 from emosynth.records import Dialogue, Turn
 from emosynth.taxonomy import get_taxonomy
+from emosynth.train.args import TrainingArguments
 from emosynth.train.batching import length_grouped_batches
 from emosynth.train.items import turn_items
-from emosynth.train.loop import Trainer, TrainingArguments, inverse_frequency_weights
+from emosynth.train.loop import Trainer, inverse_frequency_weights
 from emosynth.train.sequence import SequenceClassifier
 
 MELD = get_taxonomy("meld")

@@ -60,4 +60,5 @@ def load_split(benchmark: str, split: str, root: str | Path | None = None) -> li
 
 
 def taxonomy_name(benchmark: str) -> str:
+    """The label set a benchmark is annotated in (``emorynlp-full`` uses EmoryNLP's)."""
     return "emorynlp" if benchmark.startswith("emorynlp") else benchmark

@@ -13,6 +13,8 @@ from emosynth.taxonomy import get_taxonomy
 
 
 def read_emocontext(path: str | Path) -> list[Example]:
+    """EmoContext examples of one file (``id, turn1, turn2, turn3, label``): the third turn is the text, the
+    first two its context."""
     path = Path(path)
     tax = get_taxonomy("emocontext")
     try:
@@ -29,19 +31,7 @@ def read_emocontext(path: str | Path) -> list[Example]:
         if len(parts) != 5:
             raise ConfigError(f"{path}:{n}: expected id, turn1, turn2, turn3, label (5 tab-separated fields)")
         cid, t1, t2, t3, label = (p.strip() for p in parts)
-        try:
-            label = tax.check(label)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}:{n}: {exc}") from exc
-        examples.append(
-            Example(
-                id=cid,
-                text=t3,
-                labels=[label],
-                taxonomy="emocontext",
-                source="emocontext",
-                context=f"{t1}\n{t2}",
-                metadata={"line": n},
-            )
-        )
+        label = tax.check(label, f"{path}:{n}")
+        context = f"{t1}\n{t2}"
+        examples.append(Example(cid, t3, [label], "emocontext", context, source="emocontext", metadata={"line": n}))
     return examples

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ast
-import csv
 from collections import defaultdict
 from pathlib import Path
 
+from emosynth.data.io import csv_rows, group_dialogues
 from emosynth.data.paths import data_root
 from emosynth.data.turn_tsv import read_turn_tsv
 from emosynth.errors import ConfigError
@@ -27,32 +27,19 @@ def read_emorynlp(split: str = "train", version: str = "csv", root: str | Path |
         raise ConfigError(f"Unknown EmoryNLP version '{version}'; expected one of {VERSIONS}")
     path = root / f"emorynlp_{split}_final.csv"
     scenes: dict[tuple[int, int, int], list[tuple[int, Turn]]] = defaultdict(list)
-    try:
-        fh = open(path, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise ConfigError(f"Cannot read EmoryNLP file {path}: {exc.strerror}") from exc
-    with fh:
-        reader = csv.DictReader(fh)
-        for row in reader:
-            line = reader.line_num
-            try:
-                key = (int(row["Season"]), int(row["Episode"]), int(row["Scene_ID"]))
-                speakers = ast.literal_eval(row["Speaker"])
-                speaker = ", ".join(speakers) if isinstance(speakers, list) else str(speakers)
-                turn = Turn(speaker=speaker, text=row["Utterance"], emotion=tax.check(row["Emotion"].strip()))
-                uid = int(row["Utterance_ID"])
-            except ConfigError as exc:
-                raise ConfigError(f"{path}:{line}: {exc}") from exc
-            except (ValueError, SyntaxError, KeyError, TypeError, AttributeError) as exc:
-                raise ConfigError(f"{path}:{line}: malformed EmoryNLP row ({exc})") from exc
-            scenes[key].append((uid, turn))
-    return [
-        Dialogue(
-            id=f"emorynlp-{split}-s{s}e{e}c{c}",
-            turns=[t for _, t in sorted(v, key=lambda x: x[0])],
-            taxonomy="emorynlp",
-            source="emorynlp",
-            metadata={"split": split, "version": "csv"},
-        )
-        for (s, e, c), v in sorted(scenes.items())
-    ]
+    for line, row in csv_rows(path, "EmoryNLP"):
+        try:
+            key = (int(row["Season"]), int(row["Episode"]), int(row["Scene_ID"]))
+            speakers = ast.literal_eval(row["Speaker"])
+            speaker = ", ".join(speakers) if isinstance(speakers, list) else str(speakers)
+            emotion = tax.check(row["Emotion"].strip(), f"{path}:{line}")
+            uid = int(row["Utterance_ID"])
+        except (ValueError, SyntaxError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{path}:{line}: malformed EmoryNLP row ({exc})") from exc
+        scenes[key].append((uid, Turn(speaker=speaker, text=row["Utterance"], emotion=emotion)))
+    return group_dialogues(
+        scenes,
+        "emorynlp",
+        lambda k: f"emorynlp-{split}-s{k[0]}e{k[1]}c{k[2]}",
+        lambda k: {"split": split, "version": "csv"},
+    )

@@ -43,7 +43,7 @@ def _labels_in(dialogues: list[Dialogue], target: str) -> list[list[str]]:
         src = get_taxonomy(d.taxonomy)
         mapped = []
         for t in d.turns:
-            label = src.map_to(t.emotion, dst) if src.name != dst.name else dst.check(t.emotion)
+            label = src.convert(t.emotion, dst)
             if label is None:
                 raise ConfigError(f"Dialogue {d.id}: label '{t.emotion}' ({src.name}) has no {dst.name} equivalent")
             mapped.append(label)

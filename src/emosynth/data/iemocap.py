@@ -13,6 +13,7 @@ from emosynth.taxonomy import get_taxonomy
 
 
 def read_iemocap(split: str, root: str | Path) -> list[Dialogue]:
+    """IEMOCAP dialogues of ``split`` from your own copy under ``root`` (CoMPM's ``IEMOCAP_<split>.txt`` layout)."""
     matches = sorted(Path(root).glob(f"*_{split}.txt"))
     if len(matches) != 1:
         raise ConfigError(f"Expected one IEMOCAP file *_{split}.txt in {root}, found {len(matches)}")

@@ -2,19 +2,88 @@
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from emosynth.errors import ConfigError
-from emosynth.records import Dialogue, Example
+from emosynth.records import Dialogue, Example, Turn
 
 log = logging.getLogger(__name__)
+
+
+def sidecar(out: str | Path, kind: str) -> Path:
+    """``out.jsonl`` -> ``out.<kind>``: the files beside a dataset (rejected records, config, summary, caches)."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.{kind}")
+
+
+def check_resumable(
+    out: str | Path, record: dict[str, Any], keys: tuple[str, ...], renamed: dict[str, str] | None = None
+) -> None:
+    """Refuse to add to ``out`` when its saved run config (``<out>.config.json``) differs from ``record``.
+
+    Only ``keys`` present in both the saved and the new record are compared, so this can run before a model is
+    loaded (without ``backend``/``model``) and again once it is. ``renamed`` maps old key names of saved configs
+    to the current ones, so an output written before a rename is still checked.
+    """
+    path = sidecar(out, "config.json")
+    if not path.exists():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: unreadable run config ({exc}); move it away to start a new dataset") from exc
+    for before, now in (renamed or {}).items():
+        if before in old and now not in old:
+            old[now] = old.pop(before)
+    for key in keys:
+        if key in old and key in record and old[key] != record[key]:
+            raise ConfigError(
+                f"{out} was generated with {key}={old[key]!r}, not {record[key]!r}; "
+                "choose another output path to start a new dataset"
+            )
+
+
+def csv_rows(path: str | Path, what: str, required: set[str] = frozenset()) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yields ``(line number, row)`` of a CSV file with a header; a missing file or ``required`` column is a
+    ``ConfigError`` naming the file (``what`` names its format in the message)."""
+    try:
+        fh = open(path, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {what} file {path}: {exc.strerror}") from exc
+    with fh:
+        reader = csv.DictReader(fh)
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise ConfigError(f"{path}:1: missing {what} columns {sorted(missing)}")
+        for row in reader:
+            yield reader.line_num, row
+
+
+def group_dialogues(
+    groups: dict[Any, list[tuple[int, Turn]]],
+    benchmark: str,
+    id_of: Callable[[Any], str],
+    metadata_of: Callable[[Any], dict[str, Any]],
+) -> list[Dialogue]:
+    """One dialogue per key of ``groups`` (in key order), its turns ordered by their utterance number."""
+    return [
+        Dialogue(
+            id_of(key),
+            [t for _, t in sorted(numbered, key=lambda x: x[0])],
+            benchmark,
+            benchmark,
+            metadata=metadata_of(key),
+        )
+        for key, numbered in sorted(groups.items())
+    ]
 
 
 def repair_tail(path: Path) -> int:
@@ -41,6 +110,7 @@ def repair_tail(path: Path) -> int:
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
+    """Hex sha256 of a file's bytes (what experiment cells record of the data they trained on)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -91,10 +161,12 @@ class JsonlWriter:
         repair_tail(self.path)
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append one record as a line and flush it."""
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._fh.flush()
 
     def close(self) -> None:
+        """Close the file (and release its lock)."""
         self._fh.close()
 
     def __enter__(self) -> JsonlWriter:
@@ -132,6 +204,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def read_dialogues(path: str | Path) -> list[Dialogue]:
+    """Every dialogue record of a JSONL file; a record of another shape is an error naming file and line."""
     out = []
     for n, obj in iter_jsonl(path):
         try:
@@ -142,6 +215,7 @@ def read_dialogues(path: str | Path) -> list[Dialogue]:
 
 
 def read_examples(path: str | Path) -> list[Example]:
+    """Every example record of a JSONL file; a record of another shape is an error naming file and line."""
     out = []
     for n, obj in iter_jsonl(path):
         try:

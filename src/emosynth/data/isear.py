@@ -21,6 +21,7 @@ def _fields(line: str) -> list[str]:
 
 
 def read_isear(path: str | Path) -> list[Example]:
+    """ISEAR examples from your own copy of the CSV (``|`` separated; situation text and emotion columns)."""
     path = Path(path)
     tax = get_taxonomy("isear")
     try:
@@ -45,20 +46,9 @@ def read_isear(path: str | Path) -> list[Example]:
         label_field = fields[label_at if label_at < sit_at else label_at + extra].strip()
         if not text or "no response" in text.casefold():
             continue
-        try:
-            label = tax.check(label_field)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}:{n}: {exc}") from exc
-        examples.append(
-            Example(
-                id=f"isear-{n}",
-                text=" ".join(text.split()),
-                labels=[label],
-                taxonomy="isear",
-                source="isear",
-                metadata={"line": n},
-            )
-        )
+        label = tax.check(label_field, f"{path}:{n}")
+        text = " ".join(text.split())
+        examples.append(Example(f"isear-{n}", text, [label], "isear", source="isear", metadata={"line": n}))
     return examples
 
 

@@ -16,6 +16,7 @@ LABEL_ALIASES = {"hap": "happy", "neu": "neutral", "ang": "angry", "exc": "excit
 
 
 def read_turn_tsv(path: str | Path, taxonomy: Taxonomy, source: str, split: str = "") -> list[Dialogue]:
+    """Dialogues from a ``speaker<TAB>utterance<TAB>label`` file, a blank line between dialogues (CoMPM's layout)."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -45,10 +46,7 @@ def read_turn_tsv(path: str | Path, taxonomy: Taxonomy, source: str, split: str 
         if len(parts) != 3:
             raise ConfigError(f"{path}:{n}: expected speaker<TAB>utterance<TAB>label, got {len(parts)} fields")
         speaker, text, label = (p.strip() for p in parts)
-        try:
-            emotion = taxonomy.check(LABEL_ALIASES.get(label, label))
-        except ConfigError as exc:
-            raise ConfigError(f"{path}:{n}: {exc}") from exc
+        emotion = taxonomy.check(LABEL_ALIASES.get(label, label), f"{path}:{n}")
         turns.append(Turn(speaker=speaker, text=text, emotion=emotion))
     close()
     return dialogues

@@ -7,23 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from emosynth.data.paths import shown
-from emosynth.errors import ConfigError
+from emosynth.errors import ConfigError, validated
+from emosynth.train.args import TrainingArguments
+from emosynth.train.models import MODELS
 from emosynth.train.regimes import REGIMES
-
-MODELS = ("utterance", "context", "compm")
-
-
-class Training(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    epochs: int = Field(2, ge=1)
-    learning_rate: float = Field(5e-5, gt=0)
-    batch_size: int = Field(32, ge=1)
-    class_weights: bool = False
-    pretrain_epochs: int = Field(1, ge=1)
 
 
 class ExperimentConfig(BaseModel):
@@ -42,7 +32,7 @@ class ExperimentConfig(BaseModel):
     regimes: list[str] = ["real", "synthetic->real"]
     synthetic: dict[str, dict[str, str]] = {}
     seeds: list[int] = [0, 1, 2]
-    training: Training = Training()
+    training: TrainingArguments = TrainingArguments()
     max_length: dict[str, int] = {}
     backbone: str | None = None
     data_root: str | None = None
@@ -109,18 +99,14 @@ class ExperimentConfig(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> ExperimentConfig:
+        """Read and validate an experiment YAML; dataset paths resolved from the file's folder, then from here."""
         from emosynth.taxonomy import load_yaml
 
         path = Path(path)
         raw = load_yaml(path)
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: expected a mapping of experiment settings")
-        try:
-            config = cls(**raw)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(map(str, err["loc"])) or "config"
-            raise ConfigError(f"{path}: {where}: {err['msg'].removeprefix('Value error, ')}") from None
+        config = validated(cls, str(path), **raw)
         config.synthetic = {
             b: {name: str(_resolve(path, p)) for name, p in sets.items()} for b, sets in config.synthetic.items()
         }
@@ -161,17 +147,21 @@ class Cell:
 
     @property
     def treatment(self) -> str:
+        """What the statistics compare: the regime, with the synthetic dataset's name when there is one."""
         return self.regime if self.dataset is None else f"{self.regime}:{self.dataset}"
 
     @property
     def block(self) -> tuple[str, str, int]:
+        """The Friedman block the cell belongs to: benchmark, model, seed."""
         return self.benchmark, self.model, self.seed
 
     def path(self, root: Path) -> Path:
+        """The cell's run directory under the experiment's ``root``."""
         slug = self.treatment.replace("->", "2").replace(":", "_")
         return root / "cells" / self.benchmark / self.model / slug / f"seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The cell as the columns of ``results.jsonl`` (dataset path relative to the working directory)."""
         return {
             "benchmark": self.benchmark,
             "model": self.model,

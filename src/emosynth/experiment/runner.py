@@ -21,38 +21,43 @@ from typing import Any
 import yaml
 
 from emosynth.data.io import sha256_file, write_atomic
+from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
 from emosynth.experiment.config import Cell, ExperimentConfig
+from emosynth.experiment.stats import analyse
+from emosynth.train import regimes
+from emosynth.train.args import TrainingArguments
 from emosynth.train.metrics import HEADLINE
+from emosynth.train.regimes import RunConfig
 
 log = logging.getLogger(__name__)
 
 
 def run_cell(cell: Cell, config: ExperimentConfig, out_dir: Path) -> dict[str, Any]:
-    from emosynth.train.loop import TrainingArguments
-    from emosynth.train.regimes import RunConfig, run
+    """Train and test one cell of the grid (``emosynth.train.regimes.run``); returns its results."""
+    return regimes.run(run_config(cell, config), out_dir)
 
-    t = config.training
-    args = TrainingArguments(
-        epochs=t.epochs, learning_rate=t.learning_rate, batch_size=t.batch_size, class_weights=t.class_weights
-    )
-    run_config = RunConfig(
-        cell.benchmark,
-        cell.model,
-        cell.regime,
-        cell.synthetic,
-        cell.seed,
+
+def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
+    """The training run of ``cell`` under the experiment's settings."""
+    return RunConfig.create(
+        **{k: getattr(cell, k) for k in ("benchmark", "model", "regime", "synthetic", "seed")},
         backbone=config.backbone,
         max_length=config.max_length.get(cell.model),
         data_root=config.data_root,
-        pretrain_epochs=t.pretrain_epochs,
         save_model=config.save_models,
-        training=args,
+        training=config.training,
     )
-    return run(run_config, out_dir)
 
 
-SETTINGS = ("training", "max_length", "backbone", "data_root")
+def settings(config: ExperimentConfig) -> dict[str, Any]:
+    """What all cells of an experiment share and its results depend on."""
+    return {
+        "training": config.training.identity(),
+        "max_length": config.max_length,
+        "backbone": config.backbone,
+        "data_root": config.data_root,
+    }
 
 
 def check_same_settings(config: ExperimentConfig, root: Path) -> None:
@@ -60,17 +65,18 @@ def check_same_settings(config: ExperimentConfig, root: Path) -> None:
     saved = root / "config.yaml"
     if not saved.is_file():
         return
-    old = ExperimentConfig.load(saved)
-    for key in SETTINGS:
-        if getattr(old, key) != getattr(config, key):
+    old, new = settings(ExperimentConfig.load(saved)), settings(config)
+    for key, value in new.items():
+        if old[key] != value:
             raise ConfigError(
-                f"{root} holds results trained with {key}={getattr(old, key)!r}, not {getattr(config, key)!r}; "
+                f"{root} holds results trained with {key}={old[key]!r}, not {value!r}; "
                 "choose another --output (or remove that directory)"
             )
     # synthetic datasets are not compared by path here: each cell checks the content it trained on (``stale``)
 
 
 def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
+    """The cell's results, or None when it has not finished (no or unreadable ``results.json``)."""
     path = cell.path(root) / "results.json"
     if not path.is_file():
         return None
@@ -88,27 +94,14 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: 
     does not.
     """
     ran = result.get("config", {})
-    t = config.training
-    now = {
-        "synthetic data (sha256)": digest,
-        "backbone": config.backbone,
-        "max_length": config.max_length.get(cell.model),
-        "pretrain_epochs": t.pretrain_epochs,
-        "epochs": t.epochs,
-        "learning_rate": t.learning_rate,
-        "batch_size": t.batch_size,
-        "class_weights": t.class_weights,
-    }
-    before = (
-        {"synthetic data (sha256)": result.get("data", {}).get("synthetic_sha256")}
-        | {k: ran.get(k) for k in ("backbone", "max_length", "pretrain_epochs")}
-        | {k: ran.get("training", {}).get(k) for k in ("epochs", "learning_rate", "batch_size", "class_weights")}
-    )
-    for key, value in now.items():
+    was = result.get("data", {}).get("synthetic_sha256")
+    if was != digest:
+        return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the file now {str(digest)[:12]}...)"
+    now = run_config(cell, config)
+    before = {"backbone": ran.get("backbone"), "max_length": ran.get("max_length")}
+    before |= TrainingArguments.recorded(ran).identity()
+    for key, value in ({"backbone": now.backbone, "max_length": now.max_length} | now.training.identity()).items():
         if before[key] != value:
-            if key.startswith("synthetic"):
-                was = str(before[key])[:12]
-                return f"another version of {cell.synthetic} (sha256 {was}..., the file now {value[:12]}...)"
             return f"{key}={before[key]!r} (now {value!r})"
     return None
 
@@ -131,8 +124,8 @@ def run_experiment(
     root: str | Path,
     run: Callable[[Cell, ExperimentConfig, Path], dict[str, Any]] = run_cell,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """Run every unfinished cell (at most ``limit`` this time), then rebuild ``results.jsonl``.
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run every unfinished cell (at most ``limit`` this time), then rebuild ``results.jsonl`` and ``friedman.json``.
 
     Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics.
     """
@@ -150,8 +143,11 @@ def run_experiment(
             )
     saved = root / "config.yaml"  # only once the cells are known to agree with it
     if not (saved.is_file() and ExperimentConfig.load(saved) == config):
-        # the resolved config (absolute dataset paths), unless it is the very file the user wrote
-        saved.write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
+        # the resolved config, unless it is the very file the user wrote; dataset paths relative to the working
+        # directory when inside it, so a committed experiment reads the same in another checkout
+        resolved = config.model_dump()
+        resolved["synthetic"] = {b: {k: shown(p) for k, p in sets.items()} for b, sets in config.synthetic.items()}
+        saved.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
     # seed by seed: a run stopped part-way has whole blocks (every regime of a benchmark x model x seed) to test
     todo = sorted((c for c in cells if finished(c, root) is None), key=lambda c: c.seed)
     log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
@@ -166,9 +162,14 @@ def run_experiment(
     return collect(config, root)
 
 
-def collect(config: ExperimentConfig, root: str | Path) -> list[dict[str, Any]]:
-    """Rows of the finished cells, also written to ``results.jsonl``."""
+def collect(config: ExperimentConfig, root: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows of the finished cells and the statistics over them, written to ``results.jsonl`` and ``friedman.json``.
+
+    This is the one place both files are written: ``emosynth experiment`` and ``emosynth report`` call it.
+    """
     root = Path(root)
     rows = [row(c, r) for c in config.cells() if (r := finished(c, root)) is not None]
+    stats = analyse(rows)
     write_atomic(root / "results.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-    return rows
+    write_atomic(root / "friedman.json", json.dumps(stats, indent=1) + "\n")
+    return rows, stats

@@ -9,12 +9,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
+import inspect
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from emosynth.errors import UnknownNameError
+from emosynth.errors import ConfigError, UnknownNameError
 
 BACKENDS: dict[str, str] = {
     "llamacpp": "emosynth.llm.llamacpp:LlamaCppBackend",
@@ -22,6 +23,9 @@ BACKENDS: dict[str, str] = {
     "transformers": "emosynth.llm.hf_local:TransformersBackend",
     "ray": "emosynth.llm.ray_backend:RayBackend",
 }
+
+
+SAMPLING = ("temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ class ChatRequest:
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     sample_index: int = 0
+
+    def sampling(self) -> dict[str, Any]:
+        """The sampling parameters every backend passes on as they are."""
+        return {k: getattr(self, k) for k in SAMPLING}
 
     def canonical(self) -> str:
         """Sorted-key JSON of everything that determines the answer (the cache key's payload)."""
@@ -63,6 +71,7 @@ class Completion:
         return self.finish_reason == "length"
 
     def to_dict(self) -> dict[str, Any]:
+        """All fields, JSON-ready (what the cache stores)."""
         return asdict(self)
 
 
@@ -73,6 +82,7 @@ class LLMBackend:
     model_id: str = ""
 
     def complete(self, request: ChatRequest) -> Completion:
+        """Answer one request."""
         raise NotImplementedError
 
     def complete_many(self, requests: Iterable[ChatRequest]) -> Iterator[tuple[int, Completion]]:
@@ -104,5 +114,10 @@ def backend_class(name: str) -> type[LLMBackend]:
 
 
 def get_backend(name: str, **kwargs: Any) -> LLMBackend:
-    """Instantiate a backend by registry name."""
-    return backend_class(name)(**kwargs)
+    """Instantiate a backend by registry name; an option it does not take is a ``ConfigError``, not ignored."""
+    cls = backend_class(name)
+    takes = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    for key in kwargs:
+        if key not in takes:
+            raise ConfigError(f"Backend '{name}' does not take option '{key}'; it takes: {', '.join(takes)}")
+    return cls(**kwargs)

@@ -47,6 +47,7 @@ class ResponseCache:
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Completion | None:
+        """The stored completion of ``key`` (marked ``cached``), or None."""
         with self._lock:
             row = self._conn.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
@@ -56,6 +57,7 @@ class ResponseCache:
         return completion
 
     def put(self, key: str, identity: str, request: ChatRequest, completion: Completion) -> None:
+        """Store a completion under ``key`` (with the identity and request it answers)."""
         payload = json.dumps(completion.to_dict() | {"cached": False}, ensure_ascii=False)
         with self._lock:
             self._conn.execute(
@@ -69,6 +71,7 @@ class ResponseCache:
             return self._conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._conn.close()
 
@@ -85,12 +88,15 @@ class CachedBackend(LLMBackend):
         self.misses = 0
 
     def identity(self) -> str:
+        """The wrapped backend's identity (a cached answer is the same answer)."""
         return self.backend.identity()
 
     def complete(self, request: ChatRequest) -> Completion:
+        """Answer one request, from the cache when it can."""
         return next(iter(self.complete_many([request])))[1]
 
     def complete_many(self, requests: Iterable[ChatRequest]) -> Iterator[tuple[int, Completion]]:
+        """Cached answers first, then the wrapped backend's, each stored as it arrives."""
         identity = self.backend.identity()
         pending: list[tuple[int, ChatRequest, str]] = []
         for i, req in enumerate(requests):
@@ -110,5 +116,6 @@ class CachedBackend(LLMBackend):
             yield i, completion
 
     def close(self) -> None:
+        """Close the wrapped backend and the cache."""
         self.backend.close()
         self.cache.close()

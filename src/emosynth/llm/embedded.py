@@ -25,6 +25,8 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
 @dataclass(frozen=True)
 class EmbeddedModel:
+    """A model shipped in PyPI wheels: its parts, the file they assemble into, and its sha256."""
+
     name: str
     filename: str
     description: str

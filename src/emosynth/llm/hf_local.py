@@ -21,7 +21,7 @@ class TransformersBackend(LLMBackend):
 
     name = "transformers"
 
-    def __init__(self, model: str | None = None, n_threads: int | None = None, **_: object):
+    def __init__(self, model: str | None = None, n_threads: int | None = None):
         self.torch = requires("torch", "transformers")
         transformers = requires("transformers", "transformers")
         if not model or not Path(model).is_dir():
@@ -42,6 +42,7 @@ class TransformersBackend(LLMBackend):
         return messages
 
     def complete(self, request: ChatRequest) -> Completion:
+        """Generate one reply with ``model.generate`` (seeded; the schema only asked for in the prompt)."""
         start = time.perf_counter()
         ids = self.tokenizer.apply_chat_template(
             self._messages(request), add_generation_prompt=True, return_tensors="pt"

@@ -16,15 +16,8 @@ log = logging.getLogger(__name__)
 
 def chat_kwargs(request: ChatRequest) -> dict:
     """``Llama.create_chat_completion`` arguments for a request; the JSON schema becomes a grammar."""
-    kwargs = dict(
-        messages=list(request.messages),
-        temperature=request.temperature,
-        top_p=request.top_p,
-        max_tokens=request.max_tokens,
-        seed=request.seed,
-        repeat_penalty=request.repeat_penalty,
-        presence_penalty=request.presence_penalty,
-        frequency_penalty=request.frequency_penalty,
+    kwargs = request.sampling() | dict(
+        messages=list(request.messages), seed=request.seed, repeat_penalty=request.repeat_penalty
     )
     if request.json_schema is not None:
         kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
@@ -42,7 +35,7 @@ class LlamaCppBackend(LLMBackend):
 
     name = "llamacpp"
 
-    def __init__(self, model: str | None = None, n_ctx: int = 4096, n_threads: int | None = None, **_: object):
+    def __init__(self, model: str | None = None, n_ctx: int = 4096, n_threads: int | None = None):
         llama_cpp = requires("llama_cpp", "llm", "llama-cpp-python==0.3.36")
         path, self.model_id = resolve_model(model)
         self.path = Path(path)
@@ -58,6 +51,7 @@ class LlamaCppBackend(LLMBackend):
             raise BackendError(f"llama.cpp cannot load {self.path}: {exc}") from exc
 
     def complete(self, request: ChatRequest) -> Completion:
+        """Answer one request; a JSON schema is enforced by llama.cpp's grammar sampler."""
         start = time.perf_counter()
         try:
             out = self.llm.create_chat_completion(**chat_kwargs(request))
@@ -77,4 +71,5 @@ class LlamaCppBackend(LLMBackend):
         )
 
     def close(self) -> None:
+        """Free the model."""
         self.llm.close()

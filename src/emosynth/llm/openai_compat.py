@@ -28,6 +28,7 @@ DIALECTS = ("auto", "json_schema", "json_object", "none")
 
 
 def response_format(dialect: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``response_format`` of a JSON schema in a server's dialect (None for ``none``)."""
     if dialect == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": "output", "schema": schema, "strict": True}}
     if dialect == "json_object":
@@ -69,7 +70,6 @@ class OpenAIBackend(LLMBackend):
         max_retries: int = 3,
         timeout: float = 300.0,
         schema_dialect: str = "auto",
-        **_: object,
     ):
         openai = requires("openai", "openai")
         if schema_dialect not in DIALECTS:
@@ -115,15 +115,7 @@ class OpenAIBackend(LLMBackend):
             ) from exc
 
     def _create(self, request: ChatRequest, dialect: str, client=None):
-        kwargs: dict[str, Any] = dict(
-            model=self.model_id,
-            messages=list(request.messages),
-            temperature=request.temperature,
-            top_p=request.top_p,
-            max_tokens=request.max_tokens,
-            presence_penalty=request.presence_penalty,
-            frequency_penalty=request.frequency_penalty,
-        )
+        kwargs: dict[str, Any] = request.sampling() | dict(model=self.model_id, messages=list(request.messages))
         if request.seed is not None:
             kwargs["seed"] = request.seed
         if request.json_schema is not None and (fmt := response_format(dialect, request.json_schema)):
@@ -157,6 +149,7 @@ class OpenAIBackend(LLMBackend):
         return self._create(request, dialect)
 
     def complete(self, request: ChatRequest) -> Completion:
+        """Answer one request (the schema in the server's dialect, detected once with ``auto``)."""
         start = time.perf_counter()
         response = self._call(lambda: self._create_detecting(request))
         return self._to_completion(response, time.perf_counter() - start)
@@ -201,4 +194,5 @@ class OpenAIBackend(LLMBackend):
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        """Close the HTTP client."""
         self.client.close()

@@ -110,7 +110,6 @@ class RayBackend(LLMBackend):
         inner: str = "llamacpp",
         num_cpus: int | None = None,
         start_timeout: float = 600.0,
-        **_: object,
     ):
         ray = requires("ray", "ray", "ray")
         if inner == "ray":
@@ -168,9 +167,11 @@ class RayBackend(LLMBackend):
 
     def identity(self) -> str:
         # A replica answers exactly as the same backend in-process with the same threads would.
+        """The inner backend's identity: a replica answers as the same backend in-process would."""
         return f"{self.inner}:{self.model_id}"
 
     def complete(self, request: ChatRequest) -> Completion:
+        """Answer one request on some replica."""
         return next(iter(self.complete_many([request])))[1]
 
     def complete_many(self, requests: Iterable[ChatRequest]) -> Iterator[tuple[int, Completion]]:
@@ -208,6 +209,7 @@ class RayBackend(LLMBackend):
             self.ray.cancel(ref, force=False)
 
     def close(self) -> None:
+        """Kill the replicas and shut down a cluster this backend started."""
         for actor in getattr(self, "actors", []):
             self.ray.kill(actor)
         self.actors = []

@@ -31,9 +31,11 @@ class Corpus:
 
     @property
     def is_dialogue(self) -> bool:
+        """True for dialogues (ERC), False for utterance-level examples."""
         return bool(self.dialogues)
 
     def texts(self) -> list[str]:
+        """Every text (turn or example), in order."""
         if self.is_dialogue:
             return [t.text for d in self.dialogues for t in d.turns]
         return [e.text for e in self.examples]

@@ -19,18 +19,19 @@ from typing import Any
 
 import jinja2
 
+from emosynth.data.io import sidecar
 from emosynth.data.paths import shown
+from emosynth.errors import ConfigError
 from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import collect
-from emosynth.experiment.stats import analyse, cd_diagram
+from emosynth.experiment.stats import cd_diagram
+from emosynth.report.tables import table_rows
 
 log = logging.getLogger(__name__)
 
 
 def dataset_card(name: str, path: str) -> dict[str, Any]:
     """What a synthetic dataset is: its run config and summary sidecars, when they are there."""
-    from emosynth.synth.dialogues import sidecar
-
     p = Path(path)
     card: dict[str, Any] = {"name": name, "path": shown(p)}
     for kind in ("config", "summary", "fidelity", "filter"):
@@ -67,17 +68,18 @@ def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict
         if saved.get("key") == key:
             return saved["reports"]
     from emosynth.quality.corpus import load_corpus
-    from emosynth.quality.inspect import SentenceEncoder, inspect
+    from emosynth.quality.describe import describe_corpus
+    from emosynth.quality.diversity import SentenceEncoder
 
     encoder = SentenceEncoder() if semantic else None
     out: dict[str, list[dict[str, Any]]] = {}
     for benchmark in config.benchmarks:
         real = load_corpus(f"{benchmark}:train", config.data_root)
         reports = [
-            inspect(load_corpus(path, name=name), real, encoder)
+            describe_corpus(load_corpus(path, name=name), real, encoder)
             for name, path in sorted(config.synthetic.get(benchmark, {}).items())
         ]
-        reports.append(inspect(real, real, encoder))
+        reports.append(describe_corpus(real, real, encoder))
         out[benchmark] = reports
     cache.write_text(json.dumps({"key": key, "reports": out}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
@@ -159,16 +161,11 @@ def diversity_plot(benchmark: str, reports: list[dict[str, Any]]) -> bytes | Non
 
 def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.md`` (and ``plots/*.png``, ``friedman.json``) into ``root``."""
-    from emosynth.errors import ConfigError
-    from emosynth.quality.inspect import table_rows
-
     root = Path(root)
     if not (root / "config.yaml").is_file():
         raise ConfigError(f"{root} is not an experiment directory (no config.yaml); run `emosynth experiment` first")
     config = ExperimentConfig.load(root / "config.yaml")
-    rows = collect(config, root)
-    stats = analyse(rows)
-    (root / "friedman.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
+    rows, stats = collect(config, root)
     plots_dir = root / "plots"
     plots_dir.mkdir(exist_ok=True)
     images: dict[str, str] = {}

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from emosynth.errors import ConfigError
+from emosynth.errors import ConfigError, validated
 
 PRESETS = {
     # Kaplan, Carneiro, Wermter 2025: the model labels its own turns with numbered symbols; no cues, no examples.
-    "paper": {"labels": "llm", "cues": False, "few_shot": 0},
+    "paper": {"labelling": "llm", "cues": False, "few_shot": 0},
     # What we measured to keep labels faithful with a small model: planned emotions with per-turn cues.
-    "default": {"labels": "planned", "cues": True, "few_shot": 0},
+    "default": {"labelling": "planned", "cues": True, "few_shot": 0},
 }
 # Fields that change what a dialogue looks like: resuming into an output made with other values is refused.
 IDENTITY_FIELDS = (
     "taxonomy",
     "mode",
-    "labels",
+    "labelling",
     "seed",
     "min_turns",
     "max_turns",
@@ -41,6 +41,9 @@ IDENTITY_FIELDS = (
 )
 
 
+SAMPLING_FIELDS = ("temperature", "top_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
+
+
 class DialogueConfig(BaseModel):
     """Settings of ``emosynth generate dialogues``."""
 
@@ -48,7 +51,7 @@ class DialogueConfig(BaseModel):
 
     taxonomy: str = "meld"
     mode: Literal["natural", "balanced"] = "balanced"
-    labels: Literal["planned", "llm"] = "planned"
+    labelling: Literal["planned", "llm"] = "planned"  # who decides each turn's emotion: the plan or the LLM
     n: int = Field(50, ge=1)
     seed: int = 0
     min_turns: int = Field(4, ge=2)
@@ -81,7 +84,8 @@ class DialogueConfig(BaseModel):
 
     @property
     def resolved_prompt_version(self) -> str:
-        return self.prompt_version or ("erc_planned.v1" if self.labels == "planned" else "erc_llm.v1")
+        """The prompt template this run uses (the labelling strategy's, unless set)."""
+        return self.prompt_version or ("erc_planned.v1" if self.labelling == "planned" else "erc_llm.v1")
 
     @classmethod
     def create(cls, preset: str | None = None, **values) -> DialogueConfig:
@@ -90,9 +94,4 @@ class DialogueConfig(BaseModel):
             raise ConfigError(f"Unknown preset '{preset}'; expected one of {', '.join(PRESETS)}")
         merged = dict(PRESETS.get(preset or "default", {}))
         merged.update({k: v for k, v in values.items() if v is not None})
-        try:
-            return cls(**merged)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(map(str, err["loc"])) or "config"
-            raise ConfigError(f"Invalid setting {where}: {err['msg']}") from None
+        return validated(cls, **merged)

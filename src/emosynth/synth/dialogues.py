@@ -11,154 +11,29 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emosynth.data.io import JsonlWriter, iter_jsonl
+from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split
+from emosynth.data.io import JsonlWriter, check_resumable, ensure_writable, iter_jsonl, sidecar
 from emosynth.errors import ConfigError
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
-from emosynth.quality.diversity import distinct_n
+from emosynth.llm.options import BackendOptions, open_backend
 from emosynth.records import Dialogue, Rejection
-from emosynth.synth.config import IDENTITY_FIELDS, DialogueConfig
-from emosynth.synth.parse import InvalidOutput, parse_dialogue, word_ngrams
+from emosynth.synth.config import IDENTITY_FIELDS, SAMPLING_FIELDS, DialogueConfig
+from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
 from emosynth.synth.prompts import load_cues, render_messages, retry_note
+from emosynth.synth.schemas import labelled_schema, planned_schema
 from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for
+from emosynth.synth.summary import RunSummary, progress_bar, show_rates
 from emosynth.taxonomy import get_taxonomy
+from emosynth.text import distinct_n, word_ngrams
 
 log = logging.getLogger(__name__)
-
-
-def sidecar(out: Path, kind: str) -> Path:
-    """``out.jsonl`` -> ``out.<kind>.json[l]``: rejected records, resolved config, run summary."""
-    return out.with_name(f"{out.stem}.{kind}")
-
-
-def check_resumable(out: Path, record: dict[str, Any]) -> None:
-    """Refuse to add to ``out`` when it was generated with other settings, backend or model.
-
-    Only keys present in both the saved and the new record are compared, so this runs before a model is
-    loaded (without ``backend``/``model``) and again once it is.
-    """
-    path = sidecar(Path(out), "config.json")
-    if not path.exists():
-        return
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: unreadable run config ({exc}); move it away to start a new dataset") from exc
-    for key in (*IDENTITY_FIELDS, "backend", "model"):
-        if key in old and key in record and old[key] != record[key]:
-            raise ConfigError(
-                f"{out} was generated with {key}={old[key]!r}, not {record[key]!r}; "
-                "choose another output path to start a new dataset"
-            )
-
-
-def planned_schema(spec: DialogueSpec, max_chars: int) -> dict[str, Any]:
-    """Every turn's speaker and emotion are constants; the utterance is the only free text, written last."""
-
-    def turn(plan) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "speaker": {"const": plan.speaker},
-                "emotion": {"const": plan.emotion},
-                "utterance": {"type": "string", "minLength": 2, "maxLength": max_chars},
-            },
-            "required": ["speaker", "emotion", "utterance"],
-            "additionalProperties": False,
-        }
-
-    n = len(spec.plan)
-    items = {"type": "array", "prefixItems": [turn(p) for p in spec.plan], "minItems": n, "maxItems": n}
-    return {
-        "type": "object",
-        "properties": {"turns": items},
-        "required": ["turns"],
-        "additionalProperties": False,
-    }
-
-
-def labelled_schema(spec: DialogueSpec, n_labels: int, turns: tuple[int, int], max_chars: int) -> dict[str, Any]:
-    """Free turns: speaker from the cast, utterance, label as one of the numbered symbols."""
-    turn = {
-        "type": "object",
-        "properties": {
-            "speaker": {"enum": spec.speakers},
-            "utterance": {"type": "string", "minLength": 2, "maxLength": max_chars},
-            "label": {"enum": list(range(n_labels))},
-        },
-        "required": ["speaker", "utterance", "label"],
-        "additionalProperties": False,
-    }
-    items = {"type": "array", "items": turn, "minItems": turns[0], "maxItems": turns[1]}
-    return {
-        "type": "object",
-        "properties": {"turns": items},
-        "required": ["turns"],
-        "additionalProperties": False,
-    }
-
-
-@dataclass
-class RunSummary:
-    """What a run did; printed at the end and saved as ``<out>.summary.json``."""
-
-    requested: int = 0
-    already_done: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    attempts: int = 0
-    cached_responses: int = 0
-    rejections_by_reason: Counter = field(default_factory=Counter)
-    final_rejections_by_reason: Counter = field(default_factory=Counter)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    generation_seconds: float = 0.0
-    wall_seconds: float = 0.0
-    label_counts: Counter = field(default_factory=Counter)
-    distinct_2: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        done = self.accepted + self.rejected
-        return {
-            "requested": self.requested,
-            "already_done": self.already_done,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "accepted_fraction": round(self.accepted / done, 4) if done else None,
-            "attempts": self.attempts,
-            "cached_responses": self.cached_responses,
-            "rejections_by_reason": dict(self.rejections_by_reason),
-            "final_rejections_by_reason": dict(self.final_rejections_by_reason),
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "generation_seconds": round(self.generation_seconds, 2),
-            "wall_seconds": round(self.wall_seconds, 2),
-            "dialogues_per_hour": round(3600 * self.accepted / self.wall_seconds, 1) if self.wall_seconds else None,
-            "generated_tokens_per_s": round(self.completion_tokens / self.generation_seconds, 2)
-            if self.generation_seconds
-            else None,
-            "label_counts": dict(self.label_counts),
-            "distinct_2": round(self.distinct_2, 4),
-        }
-
-    def lines(self) -> list[str]:
-        d = self.to_dict()
-        out = [
-            f"accepted {d['accepted']}, rejected {d['rejected']} (of {d['requested']} requested; "
-            f"{d['already_done']} were already done), {d['attempts']} attempts, {d['cached_responses']} from cache",
-            f"rejected attempts by reason: {d['rejections_by_reason'] or 'none'}",
-            f"rejected dialogues by last reason: {d['final_rejections_by_reason'] or 'none'}",
-            f"tokens: {d['prompt_tokens']} prompt, {d['completion_tokens']} generated; "
-            f"{d['generated_tokens_per_s']} generated tokens/s; {d['dialogues_per_hour']} dialogues/hour",
-            f"labels: {d['label_counts']}; distinct-2 over accepted turns: {d['distinct_2']}",
-        ]
-        return out
+RESUME_KEYS = (*IDENTITY_FIELDS, "backend", "model")  # a run resumes into an output only when these agree
+RENAMED = {"labels": "labelling"}  # config keys of outputs written by earlier versions
 
 
 class DialogueSynthesizer:
@@ -183,7 +58,7 @@ class DialogueSynthesizer:
                 f"cannot fill max_speakers={config.max_speakers}"
             )
         self.cues = load_cues(self.taxonomy, config.cue_file) if config.cues else {}
-        self.transitions = self._transitions() if config.labels == "planned" else None
+        self.transitions = self._transitions() if config.labelling == "planned" else None
         if config.few_shot and not few_shot_pool:
             raise ConfigError("few_shot > 0 needs real dialogues to draw examples from (few_shot_pool)")
         self.few_shot_pool = few_shot_pool or []
@@ -195,19 +70,20 @@ class DialogueSynthesizer:
         return default_transitions(self.taxonomy)
 
     def spec(self, index: int) -> DialogueSpec:
+        """What dialogue ``index`` of this run asks for (scenario, plan, examples); fully seeded."""
         cfg = self.config
         spec = build_spec(
             index,
             run_seed=cfg.seed,
             taxonomy=self.taxonomy,
             mode=cfg.mode,
-            strategy=cfg.labels,
+            strategy=cfg.labelling,
             scenarios=self.scenarios,
             turns=(cfg.min_turns, cfg.max_turns),
             speakers=(cfg.min_speakers, cfg.max_speakers),
             transitions=self.transitions,
             cues=self.cues,
-            id_prefix=f"{self.taxonomy.name}-{cfg.mode}-{cfg.labels}-s{cfg.seed}",
+            id_prefix=f"{self.taxonomy.name}-{cfg.mode}-{cfg.labelling}-s{cfg.seed}",
         )
         if cfg.few_shot:
             rng = rng_for(cfg.seed, index, "examples")
@@ -246,15 +122,11 @@ class DialogueSynthesizer:
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
         return ChatRequest(
             messages=messages,
-            temperature=cfg.temperature,
-            top_p=cfg.top_p,
             max_tokens=cfg.max_tokens or cfg.tokens_per_turn * n_turns + 40,
             seed=rng_for(cfg.seed, spec.index, "attempt", attempt).randrange(2**31),
             json_schema=schema,
-            repeat_penalty=cfg.repeat_penalty,
-            presence_penalty=cfg.presence_penalty,
-            frequency_penalty=cfg.frequency_penalty,
             sample_index=spec.index,
+            **cfg.model_dump(include=set(SAMPLING_FIELDS)),
         )
 
     def to_dialogue(self, spec: DialogueSpec, completion: Completion, seed: int, attempt: int) -> Dialogue:
@@ -280,7 +152,7 @@ class DialogueSynthesizer:
             seed=seed,
             prompt_version=self.prompt_version,
             metadata={
-                "labels": self.config.labels,
+                "labelling": self.config.labelling,
                 "topic": spec.topic,
                 "setting": spec.setting,
                 "relationship": spec.relationship,
@@ -302,6 +174,7 @@ class DialogueSynthesizer:
 
     @staticmethod
     def done_ids(out: Path) -> set[str]:
+        """Ids already in ``out`` or its rejected sidecar: a rerun skips them."""
         done = set()
         for path in (out, sidecar(out, "rejected.jsonl")):
             if path.exists():
@@ -314,13 +187,13 @@ class DialogueSynthesizer:
         start = time.perf_counter()
         summary = RunSummary(requested=self.config.n)
         record = self.config_record()
-        check_resumable(out, record)
+        check_resumable(out, record, RESUME_KEYS, RENAMED)
         with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
             sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
             done = self.done_ids(out)
             pending = [s for s in map(self.spec, range(self.config.n)) if s.id not in done]
             summary.already_done = self.config.n - len(pending)
-            bar = _progress(self.config.n, summary.already_done, progress)
+            bar = progress_bar(self.config.n, summary.already_done, progress)
             try:
                 for event, payload in self._attempt_waves(pending, summary):
                     if event == "accepted":
@@ -332,7 +205,7 @@ class DialogueSynthesizer:
                         summary.rejected += 1
                         summary.final_rejections_by_reason[payload.reason] += 1
                     bar.update(1)
-                    _postfix(bar, summary, start)
+                    show_rates(bar, summary, start)
             finally:
                 bar.close()
                 summary.wall_seconds = time.perf_counter() - start
@@ -370,16 +243,39 @@ class DialogueSynthesizer:
             pending = sorted(retry, key=lambda s: s.index)
 
 
-def _progress(total: int, initial: int, enabled: bool):
-    from tqdm.auto import tqdm
+def few_shot_pool(taxonomy: str, k: int, data_root: str | None = None) -> list[Dialogue] | None:
+    """Real train dialogues to draw ``k`` style examples from (None when ``k`` is 0)."""
+    if not k:
+        return None
+    if taxonomy not in ERC_BENCHMARKS:
+        raise ConfigError(f"--few-shot needs a benchmark train split; available for: {', '.join(ERC_BENCHMARKS)}")
+    return load_split(taxonomy, "train", data_root)
 
-    return tqdm(total=total, initial=initial, unit="dlg", disable=not enabled, dynamic_ncols=True)
 
+def generate(
+    config: DialogueConfig,
+    output: str | Path,
+    options: BackendOptions,
+    cache: str | Path | None = "auto",
+    data_root: str | None = None,
+    progress: bool = True,
+) -> RunSummary:
+    """``emosynth generate dialogues``: check the inputs, open the backend, generate into ``output`` (resuming).
 
-def _postfix(bar, summary: RunSummary, start: float) -> None:
-    elapsed = max(time.perf_counter() - start, 1e-9)
-    bar.set_postfix(
-        dlg_s=f"{(summary.accepted + summary.rejected) / elapsed:.3f}",
-        tok_s=f"{summary.completion_tokens / max(summary.generation_seconds, 1e-9):.1f}",
-        rejected=summary.rejected,
+    Args:
+        config: the run's settings.
+        output: the dialogue JSONL (appended to; its sidecars beside it).
+        options: the LLM backend's options.
+        cache: the response cache; ``"auto"`` puts it beside the output, None disables it.
+        data_root: benchmark folder for few-shot examples.
+        progress: show a progress bar.
+    """
+    output = Path(output)
+    get_taxonomy(config.taxonomy)  # fail on bad input before loading a model
+    check_resumable(
+        output, config.model_dump() | {"prompt_version": config.resolved_prompt_version}, RESUME_KEYS, RENAMED
     )
+    ensure_writable(output)
+    pool = few_shot_pool(config.taxonomy, config.few_shot, data_root)
+    with open_backend(options, sidecar(output, "cache.sqlite") if cache == "auto" else cache) as llm:
+        return DialogueSynthesizer(config, llm, pool).run(output, progress=progress)

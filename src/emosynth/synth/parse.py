@@ -12,6 +12,7 @@ from emosynth.errors import ConfigError
 from emosynth.records import Turn
 from emosynth.synth.specs import DialogueSpec
 from emosynth.taxonomy import Taxonomy
+from emosynth.text import normalise, word_ngrams
 
 REASONS = (
     "truncated",
@@ -27,7 +28,6 @@ REASONS = (
     "copied_example",
 )
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
-_WORD = re.compile(r"\w+(?:'\w+)?")
 
 
 class InvalidOutput(Exception):
@@ -62,16 +62,6 @@ def extract_json(text: str) -> Any:
         except (json.JSONDecodeError, RecursionError):
             continue
     raise InvalidOutput("unparseable", f"no JSON object in {text[:60]!r}")
-
-
-def normalise(text: str) -> str:
-    """Case- and punctuation-folded text, for spotting verbatim repeats."""
-    return " ".join(_WORD.findall(text.casefold()))
-
-
-def word_ngrams(text: str, n: int = 4) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.casefold())
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def _label(raw: int | str | None, taxonomy: Taxonomy) -> str:

@@ -31,6 +31,7 @@ class TransitionModel:
 
     @classmethod
     def fit(cls, dialogues: Iterable[Dialogue], taxonomy: Taxonomy, source: str = "") -> TransitionModel:
+        """Count first emotions and transitions in ``dialogues`` (labels of ``taxonomy``)."""
         initial = dict.fromkeys(taxonomy.labels, 0)
         trans = {a: dict.fromkeys(taxonomy.labels, 0) for a in taxonomy.labels}
         for d in dialogues:
@@ -43,6 +44,7 @@ class TransitionModel:
 
     @classmethod
     def uniform(cls, taxonomy: Taxonomy) -> TransitionModel:
+        """Every first emotion and transition equally likely."""
         ones = dict.fromkeys(taxonomy.labels, 1)
         return cls(
             taxonomy.name,
@@ -56,6 +58,7 @@ class TransitionModel:
         return [counts[lab] + self.smoothing for lab in self.labels]
 
     def sample(self, n: int, rng: random.Random) -> list[str]:
+        """An emotion sequence of length ``n`` drawn from the chain."""
         seq = rng.choices(self.labels, weights=self._weights(self.initial))
         while len(seq) < n:
             seq += rng.choices(self.labels, weights=self._weights(self.transitions[seq[-1]]))
@@ -71,6 +74,7 @@ class TransitionModel:
         return seq
 
     def to_dict(self) -> dict:
+        """The counts as JSON (``scripts/compute_transitions.py`` writes them)."""
         return {
             "taxonomy": self.taxonomy,
             "labels": self.labels,
@@ -80,10 +84,12 @@ class TransitionModel:
         }
 
     def save(self, path: str | Path) -> None:
+        """Write ``to_dict`` to ``path``."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path, taxonomy: Taxonomy) -> TransitionModel:
+        """Counts saved by ``save``, checked against ``taxonomy``'s labels."""
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
             model = cls(raw["taxonomy"], raw["labels"], raw["initial"], raw["transitions"], raw.get("source", ""))

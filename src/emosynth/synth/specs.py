@@ -18,6 +18,8 @@ SCENARIO_KEYS = ("names", "topics", "settings", "relationships")
 
 @dataclass(frozen=True)
 class TurnPlan:
+    """The speaker and emotion planned for one turn, and the cue line shown with it."""
+
     speaker: str
     emotion: str
     cue: str | None = None
@@ -25,6 +27,8 @@ class TurnPlan:
 
 @dataclass
 class DialogueSpec:
+    """Everything a dialogue request asks for; built by ``build_spec``, fully seeded."""
+
     index: int
     id: str
     n_turns: int

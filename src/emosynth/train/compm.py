@@ -25,6 +25,8 @@ from emosynth.train.items import TurnItem
 
 @dataclass
 class CoMPMConfig:
+    """CoMPM's settings: the backbone, the labels, input lengths, memory size, speaker tokens, dropout."""
+
     backbone: str
     labels: list[str]
     max_length: int = 256
@@ -35,6 +37,9 @@ class CoMPMConfig:
 
 
 class CoMPM(nn.Module):
+    """CoMPM (Lee & Lee 2022): a context model over the dialogue so far, plus a GRU over the speaker's earlier
+    turns as encoded by a frozen pre-trained memory encoder."""
+
     def __init__(self, config: CoMPMConfig, _path: Path | None = None):
         super().__init__()
         self.config, self.labels, self.kind = config, list(config.labels), "compm"
@@ -53,6 +58,7 @@ class CoMPM(nn.Module):
         self.classifier = nn.Linear(width_c, len(self.labels))
 
     def train(self, mode: bool = True) -> CoMPM:
+        """Training mode for the context model; the memory encoder stays frozen in eval mode."""
         super().train(mode)
         self.memory.eval()  # frozen: never dropout
         return self
@@ -73,6 +79,8 @@ class CoMPM(nn.Module):
         return vectors
 
     def featurize(self, items: list[TurnItem]) -> list[dict]:
+        """Each item's context token ids (speaker-tagged, far past cut first) and memory vectors of the speaker's
+        earlier turns."""
         memories = [
             [text for speaker, text in item.history if speaker == item.speaker][-self.config.memory_turns :]
             for item in items
@@ -100,6 +108,7 @@ class CoMPM(nn.Module):
         return [self.tokenizer.cls_token_id, *kept, self.tokenizer.sep_token_id]
 
     def collate(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        """Pad a batch of features into tensors."""
         width = max(len(f["input_ids"]) for f in features)
         pad = self.tokenizer.pad_token_id
         ids = torch.tensor([f["input_ids"] + [pad] * (width - len(f["input_ids"])) for f in features])
@@ -115,6 +124,7 @@ class CoMPM(nn.Module):
         }
 
     def forward(self, input_ids, attention_mask, memory, memory_lengths) -> torch.Tensor:
+        """Logits per item: context representation plus the tracked speaker memory."""
         c = self.context(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state[:, 0]
         packed = pack_padded_sequence(memory, memory_lengths.clamp(min=1), batch_first=True, enforce_sorted=False)
         _, h = self.gru(packed)
@@ -122,6 +132,7 @@ class CoMPM(nn.Module):
         return self.classifier(self.dropout(c + self.project(k)))
 
     def save(self, path: str | Path) -> None:
+        """Save weights, config and labels to a directory."""
         path = Path(path)
         self.context.save_pretrained(path / "context")
         self.memory.save_pretrained(path / "memory")
@@ -132,6 +143,7 @@ class CoMPM(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path) -> CoMPM:
+        """A model saved by ``save``."""
         path = Path(path)
         meta = json.loads((path / "emosynth.json").read_text())
         meta.pop("kind")

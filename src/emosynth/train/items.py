@@ -34,12 +34,12 @@ def turn_items(dialogues: Iterable[Dialogue], taxonomy: Taxonomy | None) -> list
     labelled = taxonomy is not None
     items = []
     for d in dialogues:
-        src = get_taxonomy(d.taxonomy) if labelled and d.taxonomy != taxonomy.name else taxonomy
+        src = (taxonomy if d.taxonomy == taxonomy.name else get_taxonomy(d.taxonomy)) if labelled else None
         pairs = [(t.speaker, t.text) for t in d.turns]
         for i, t in enumerate(d.turns):
             label = -1
             if labelled:
-                name = src.map_to(t.emotion, taxonomy) if src is not taxonomy else taxonomy.check(t.emotion)
+                name = src.convert(t.emotion, taxonomy)
                 if name is None:
                     raise ConfigError(f"Dialogue {d.id}: label '{t.emotion}' has no {taxonomy.name} equivalent")
                 label = taxonomy.index(name)
@@ -58,8 +58,8 @@ def example_items(examples: Iterable[Example], taxonomy: Taxonomy | None) -> lis
         history = [("", ex.context)] if ex.context else []
         label: int | tuple[int, ...] = -1
         if taxonomy is not None:
-            src = get_taxonomy(ex.taxonomy) if ex.taxonomy != taxonomy.name else taxonomy
-            names = [src.map_to(lab, taxonomy) if src is not taxonomy else taxonomy.check(lab) for lab in ex.labels]
+            src = taxonomy if ex.taxonomy == taxonomy.name else get_taxonomy(ex.taxonomy)
+            names = [src.convert(lab, taxonomy) for lab in ex.labels]
             ids = sorted({taxonomy.index(n) for n in names if n is not None})
             if not ids:
                 raise ConfigError(f"Example {ex.id}: labels {ex.labels} have no {taxonomy.name} equivalent")

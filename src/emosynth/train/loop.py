@@ -9,44 +9,20 @@ import copy
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
 
-from emosynth.train.batching import length_grouped_batches, sequential_batches
+from emosynth.train import inference
+from emosynth.train.args import TrainingArguments
+from emosynth.train.batching import length_grouped_batches
+from emosynth.train.inference import multi_hot
 from emosynth.train.items import TurnItem
-from emosynth.train.metrics import HEADLINE, multi_label_metrics, single_label_metrics
+from emosynth.train.metrics import HEADLINE
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainingArguments:
-    epochs: int = 2
-    learning_rate: float = 5e-5
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    class_weights: bool = False
-    seed: int = 0
-    threads: int | None = None
-    threshold: float = 0.5  # multi-label: a label is predicted when its sigmoid reaches this
-    init_bias: bool = True  # multi-label: output biases start at the labels' log-odds in the training data
-    progress: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def multi_hot(labels: list, n_classes: int) -> np.ndarray:
-    """Rows of 0/1 from label-id tuples (a plain id counts as a one-label tuple)."""
-    out = np.zeros((len(labels), n_classes), dtype=int)
-    for row, ids in enumerate(labels):
-        out[row, list(ids) if isinstance(ids, (tuple, list)) else [ids]] = 1
-    return out
 
 
 def inverse_frequency_weights(labels: list[int], n_classes: int) -> torch.Tensor:
@@ -102,9 +78,7 @@ class Trainer:
         optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
         steps = args.epochs * -(-len(features) // args.batch_size)
         warmup = int(steps * args.warmup_ratio)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: min((s + 1) / max(warmup, 1), max(0.0, (steps - s) / max(steps - warmup, 1)))
-        )
+        scheduler = get_linear_schedule_with_warmup(optimizer, warmup, steps)
         # Featurized once: for CoMPM this runs the frozen memory encoder over the dev set, the same every epoch.
         eval_features = self.model.featurize(self.eval_dataset) if self.eval_dataset else None
         best, best_state, seconds, seen = -1.0, None, 0.0, 0
@@ -142,35 +116,14 @@ class Trainer:
 
     @property
     def multi_label(self) -> bool:
+        """True for a model with one sigmoid per label."""
         return bool(getattr(self.model, "multi_label", False))
 
-    @torch.no_grad()
     def predict(self, items: list[TurnItem], features: list[dict] | None = None) -> np.ndarray:
-        """Label ids, or for a multi-label model an items x labels 0/1 matrix (sigmoid >= ``threshold``).
-
-        ``features`` (from ``model.featurize(items)``) skips featurizing again.
-        """
-        self.model.eval()
-        features = features if features is not None else self.model.featurize(items)
-        shape = (len(items), len(self.model.labels)) if self.multi_label else (len(items),)
-        out = np.zeros(shape, dtype=int)
-        for batch_ids in sequential_batches([len(f["input_ids"]) for f in features], self.args.eval_batch_size):
-            logits = self.model(**self.model.collate([features[i] for i in batch_ids]))
-            if self.multi_label:
-                out[batch_ids] = (torch.sigmoid(logits) >= self.args.threshold).int().numpy()
-            else:
-                out[batch_ids] = logits.argmax(-1).numpy()
-        return out
+        """``inference.predict`` with this trainer's batch size and threshold."""
+        return inference.predict(self.model, items, self.args.eval_batch_size, self.args.threshold, features)
 
     def evaluate(self, items: list[TurnItem], features: list[dict] | None = None) -> dict:
-        """Flat dict of metrics (plus per-class scores and the confusion matrix) and inference speed."""
-        start = time.perf_counter()
-        pred = self.predict(items, features)
-        seconds = time.perf_counter() - start
-        if self.multi_label:
-            gold = multi_hot([i.label for i in items], len(self.model.labels))
-            metrics = multi_label_metrics(gold, pred, self.model.labels)
-        else:
-            gold = [i.label for i in items]
-            metrics = single_label_metrics(gold, pred.tolist(), self.model.labels, self.benchmark)
-        return metrics | {"inference_seconds": seconds, "inference_examples_per_s": len(items) / seconds}
+        """``inference.evaluate`` on ``items`` (metrics named for this trainer's benchmark)."""
+        args = self.args
+        return inference.evaluate(self.model, items, self.benchmark, args.eval_batch_size, args.threshold, features)

@@ -13,43 +13,61 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from emosynth.data.benchmarks import load_split, taxonomy_name
 from emosynth.data.io import read_records, sha256_file, write_atomic
-from emosynth.errors import ConfigError
+from emosynth.data.paths import shown
+from emosynth.errors import validated
 from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
+from emosynth.train.args import TrainingArguments
 from emosynth.train.items import example_items, turn_items
-from emosynth.train.loop import Trainer, TrainingArguments
-from emosynth.train.models import build_model
+from emosynth.train.loop import Trainer
+from emosynth.train.models import MODELS, build_model
 
 log = logging.getLogger(__name__)
 REGIMES = ("real", "synthetic->real", "mixed", "synthetic")
 
 
-@dataclass
-class RunConfig:
+class RunConfig(BaseModel):
+    """One training run: benchmark, model, regime, synthetic data, seed, and how to train."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     benchmark: str
     model: str
     regime: str = "real"
     synthetic: str | None = None
     seed: int = 0
     backbone: str | None = None
-    max_length: int | None = None
+    max_length: int | None = Field(None, ge=8)
     data_root: str | None = None
-    pretrain_epochs: int = 1
     save_model: bool = True
-    training: TrainingArguments = field(default_factory=TrainingArguments)
+    training: TrainingArguments = TrainingArguments()
 
-    def __post_init__(self):
-        if self.regime not in REGIMES:
-            raise ConfigError(f"Unknown regime '{self.regime}'; expected one of {', '.join(REGIMES)}")
+    @field_validator("regime", "model")
+    @classmethod
+    def _known(cls, v: str, info) -> str:
+        known = {"regime": REGIMES, "model": MODELS}[info.field_name]
+        if v not in known:
+            raise ValueError(f"unknown {info.field_name} '{v}'; expected one of {', '.join(known)}")
+        return v
+
+    @model_validator(mode="after")
+    def _synthetic(self) -> RunConfig:
         if self.regime != "real" and not self.synthetic:
-            raise ConfigError(f"Regime '{self.regime}' needs --synthetic DATA.jsonl")
+            raise ValueError(f"regime '{self.regime}' needs synthetic data (--synthetic DATA.jsonl)")
+        return self
+
+    @classmethod
+    def create(cls, **values: Any) -> RunConfig:
+        """Validated config; a bad value is a ``ConfigError`` naming the setting."""
+        return validated(cls, **values)
 
 
 def items_of(records: list, taxonomy) -> list:
@@ -67,10 +85,10 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     synthetic = items_of(read_records(config.synthetic), tax) if config.synthetic else []
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
     model = build_model(config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label)
-    args = TrainingArguments(**{**asdict(config.training), "seed": config.seed})
+    args = config.training.model_copy(update={"seed": config.seed})
     stages = []
     if config.regime == "synthetic->real":
-        pre = TrainingArguments(**{**asdict(args), "epochs": config.pretrain_epochs})
+        pre = args.model_copy(update={"epochs": args.pretrain_epochs})
         stages.append(("pretrain", Trainer(model, pre, synthetic, split["dev"], config.benchmark).train()))
     train_set = {
         "real": split["train"],
@@ -81,6 +99,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     trainer = Trainer(model, args, train_set, split["dev"], config.benchmark)
     stages.append(("train", trainer.train()))
     test = trainer.evaluate(split["test"])
+    synthetic_path = shown(config.synthetic) if config.synthetic else None  # relative: results read the same anywhere
     result = {
         "benchmark": config.benchmark,
         "model": config.model,
@@ -90,13 +109,13 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         "macro_f1": test["macro_f1"],
         "test": test,
         "stages": dict(stages),
-        "config": asdict(config),
+        "config": config.model_dump() | {"synthetic": synthetic_path},
         "data": {
             "benchmark": config.benchmark,
             "n_train": len(split["train"]),
             "n_dev": len(split["dev"]),
             "n_test": len(split["test"]),
-            "synthetic": config.synthetic,
+            "synthetic": synthetic_path,
             "synthetic_sha256": sha256_file(config.synthetic) if config.synthetic else None,
             "n_synthetic": len(synthetic),
         },

@@ -94,6 +94,7 @@ class SequenceClassifier(nn.Module):
         return {"input_ids": input_ids, "token_type_ids": types}
 
     def collate(self, features: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        """Pad a batch of features into tensors."""
         width = max(len(f["input_ids"]) for f in features)
         pad = self.tokenizer.pad_token_id
         batch = {
@@ -122,9 +123,11 @@ class SequenceClassifier(nn.Module):
             head[-1].bias.copy_(torch.log(p / (1 - p)))
 
     def forward(self, **batch: torch.Tensor) -> torch.Tensor:
+        """Logits per item (one per label)."""
         return self.model(**batch).logits
 
     def save(self, path: str | Path) -> None:
+        """Save the encoder, tokenizer and head to a directory (with ``emosynth.json``)."""
         path = Path(path)
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
@@ -139,6 +142,7 @@ class SequenceClassifier(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path) -> SequenceClassifier:
+        """A model saved by ``save``."""
         meta = json.loads((Path(path) / "emosynth.json").read_text())
         return cls(
             path, meta["labels"], meta["kind"], meta["max_length"], meta["future"], meta.get("multi_label", False)

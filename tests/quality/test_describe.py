@@ -10,20 +10,11 @@ import pytest
 from emosynth.data.io import JsonlWriter
 from emosynth.errors import ConfigError, UnknownNameError
 from emosynth.quality.corpus import Corpus, load_corpus
-from emosynth.quality.inspect import (
-    SentenceEncoder,
-    format_table,
-    inspect,
-    js_divergence,
-    label_distribution,
-    leakage,
-    near_duplicate_rate,
-    repeat_rate,
-    self_bleu,
-    semantic_diversity,
-    transitions,
-)
+from emosynth.quality.describe import describe_corpus, js_divergence, label_distribution, repeat_rate, transitions
+from emosynth.quality.diversity import SentenceEncoder, near_duplicate_rate, self_bleu, semantic_diversity
+from emosynth.quality.leakage import leakage
 from emosynth.records import Dialogue, Example, Turn
+from emosynth.report.tables import format_table
 from emosynth.taxonomy import get_taxonomy
 
 from ..conftest import needs_data
@@ -114,12 +105,12 @@ def test_semantic_diversity_is_zero_for_identical_texts(tiny_bert):
 
 def test_inspect_report_with_a_real_set_to_compare(corpus):
     real = Corpus("real", MELD, dialogues=[dialogue("r", ("A", "ok", "neutral"), ("B", "fine", "neutral"))])
-    report = inspect(corpus, real, seed=1)
+    report = describe_corpus(corpus, real, seed=1)
     assert report["size"] == {"dialogues": 2, "texts": 5}
     assert report["against"]["difference"]["neutral"] == pytest.approx(0.2 - 1.0)
     assert 0 < report["against"]["js_divergence"] <= 1
     assert report["turns_per_dialogue"]["mean"] == 2.5 and report["speakers_per_dialogue"]["max"] == 2
-    table = format_table([report, inspect(real)])
+    table = format_table([report, describe_corpus(real)])
     assert "label joy" in table and "40.0%" in table and table.splitlines()[0].split() == ["toy", "real"]
     json.dumps(report)  # JSON-ready
 

@@ -9,16 +9,9 @@ import pytest
 from emosynth.data.io import JsonlWriter, read_dialogues
 from emosynth.errors import ConfigError
 from emosynth.llm.base import Completion, LLMBackend
-from emosynth.quality.fidelity import (
-    ClassifierJudge,
-    LLMJudge,
-    Verdicts,
-    agreement,
-    balanced_positions,
-    ceiling,
-    filter_dialogues,
-    judge_dataset,
-)
+from emosynth.quality.agreement import Verdicts, agreement, balanced_positions, ceiling, judge_dataset
+from emosynth.quality.filtering import filter_dialogues
+from emosynth.quality.judges import ClassifierJudge, LLMJudge
 from emosynth.records import Dialogue, Turn
 from emosynth.taxonomy import get_taxonomy
 
@@ -137,14 +130,14 @@ def saved_classifier(tiny_bert, tmp_path):
 
 
 def test_the_classifier_judge_predicts_what_the_saved_model_predicts(saved_classifier, data):
+    from emosynth.train.inference import predict
     from emosynth.train.items import turn_items
-    from emosynth.train.loop import Trainer, TrainingArguments
 
     path, model = saved_classifier
     judge = ClassifierJudge(str(path))
     assert judge.taxonomy.name == "meld"
     verdicts = judge_dataset(data, [judge])
-    expected = Trainer(model, TrainingArguments(), []).predict(turn_items(data, None))
+    expected = predict(model, turn_items(data, None))
     assert verdicts.judged["classifier"] == [MELD.labels[k] for k in expected]
     assert judge.judge([(data[1], 1)]) == [MELD.labels[expected[4]]]
 

@@ -14,7 +14,7 @@ from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import run_experiment
 from emosynth.report.build import build_report
 
-from .test_runner import write_toy_experiment
+from ..experiment.test_runner import write_toy_experiment
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,81 @@
+"""The ``emosynth`` app, its global options and the LLM flags that every LLM command shares."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from typing import Annotated, Any
+
+import typer
+
+from emosynth.errors import EmosynthError
+
+HELP = "Synthesize emotion-recognition data with LLMs and measure what it is worth."
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=HELP,
+)
+generate_app = typer.Typer(no_args_is_help=True, help="Generate synthetic data.")
+app.add_typer(generate_app, name="generate")
+
+
+def fail(exc: Exception) -> None:
+    """Print the error as one line on stderr and exit with code 2."""
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """Global options: ``-v`` logs progress details."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _flag(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+# The LLM flags, declared once for every command that talks to an LLM (``@llm_command``). Unset flags are None,
+# so that a flag the chosen backend does not take is refused by name (``emosynth.llm.options``).
+LLM_FLAGS = [
+    _flag("backend", Annotated[str, typer.Option(help="llamacpp | openai | transformers | ray")], "llamacpp"),
+    _flag("model", Annotated[str | None, typer.Option(help="Embedded model name, GGUF/HF path, or served model.")]),
+    _flag("base_url", Annotated[str | None, typer.Option(help="openai: the server, e.g. http://127.0.0.1:8000/v1")]),
+    _flag("api_key_env", Annotated[str | None, typer.Option(help="openai: variable holding the API key.")]),
+    _flag("concurrency", Annotated[int | None, typer.Option(help="openai: requests in flight (default 4).")]),
+    _flag(
+        "schema_dialect", Annotated[str | None, typer.Option(help="openai: auto | json_schema | json_object | none")]
+    ),
+    _flag("n_threads", Annotated[int | None, typer.Option(help="llamacpp/transformers: CPU threads.")]),
+    _flag("ray_address", Annotated[str | None, typer.Option(help="ray: cluster (auto, HOST:PORT); default: local.")]),
+    _flag("replicas", Annotated[int | None, typer.Option(help="ray: model replicas (default CPUs/cpus-per-replica).")]),
+    _flag("cpus_per_replica", Annotated[int | None, typer.Option(help="ray: CPUs and threads per replica (1).")]),
+]
+
+
+def llm_command(fn):
+    """Give a command the shared LLM flags; it receives them as one ``llm`` options object (or an error)."""
+    own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "llm"]
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> Any:
+        from emosynth.llm.options import backend_options
+
+        given = {p.name: kwargs.pop(p.name) for p in LLM_FLAGS}
+        name = given.pop("backend")
+        given["address"] = given.pop("ray_address")
+        try:
+            options = backend_options(name, **given)
+        except EmosynthError as exc:
+            fail(exc)
+        return fn(llm=options, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature([*own, *LLM_FLAGS])
+    wrapper.__annotations__ = {p.name: p.annotation for p in own} | {p.name: p.annotation for p in LLM_FLAGS}
+    return wrapper

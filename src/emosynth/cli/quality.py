@@ -1,0 +1,90 @@
+"""``emosynth inspect`` and ``verify``: what a dataset looks like and whether its labels hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from emosynth.cli.app import app, fail, llm_command
+from emosynth.errors import EmosynthError
+
+
+@app.command("inspect")
+def inspect_cmd(
+    data: Annotated[list[str], typer.Argument(help="JSONL files or benchmarks (meld:train, goemotions:dev, ...).")],
+    against: Annotated[str | None, typer.Option(help="A real benchmark to compare with (e.g. meld:train).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write all statistics as JSON here.")] = None,
+    semantic: Annotated[bool, typer.Option("--semantic/--no-semantic", help="MiniLM embedding diversity.")] = True,
+    sample: Annotated[
+        int, typer.Option(help="Texts sampled for self-BLEU, and per label for semantic diversity.")
+    ] = 200,
+    seed: Annotated[int, typer.Option()] = 0,
+    data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
+) -> None:
+    """Size, labels, transitions, lengths, lexical/semantic diversity, repeats, duplicates, label-word leakage."""
+    try:
+        from emosynth.quality.describe import describe_specs
+        from emosynth.report.tables import format_table
+
+        reports = describe_specs(data, against, data_root, semantic, sample, seed, json_out)
+    except EmosynthError as exc:
+        fail(exc)
+    typer.echo(format_table(reports))
+
+
+@app.command("verify")
+@llm_command
+def verify(
+    data: Annotated[Path, typer.Argument(help="Synthetic dialogue JSONL.")],
+    llm: Any,
+    classifier: Annotated[
+        Path | None, typer.Option(help="Classifier judge: a model saved by `emosynth train` (RUN/model).")
+    ] = None,
+    use_llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Use an LLM judge (the --backend flags).")] = True,
+    cache: Annotated[Path | None, typer.Option(help="LLM judge cache (default: beside the data).")] = None,
+    ceiling_from: Annotated[
+        str | None, typer.Option(help="Real turns for each judge's ceiling (default: the matching BENCH:dev).")
+    ] = None,
+    ceiling_per_label: Annotated[int, typer.Option(help="Real dev turns per label in the ceiling sample.")] = 20,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Fidelity report (default: DATA's .fidelity.json beside it).")
+    ] = None,
+    drop_disagreeing: Annotated[
+        Path | None, typer.Option(help="Write a filtered dataset here (see --filter-level).")
+    ] = None,
+    filter_level: Annotated[str, typer.Option(help="turn (relabel) | dialogue (drop)")] = "turn",
+    filter_by: Annotated[list[str] | None, typer.Option(help="Judges that must disagree (default: all).")] = None,
+    max_disagreement: Annotated[
+        float, typer.Option(help="dialogue level: drop when more than this fraction of turns disagree.")
+    ] = 0.0,
+    seed: Annotated[int, typer.Option()] = 0,
+    data_root: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Re-label every turn blind (LLM judge, real-data classifier) and report agreement with the labels."""
+    from emosynth.errors import validated
+    from emosynth.llm.options import open_backend
+    from emosynth.quality.verify import VerifySettings, judge_cache, summary_lines
+    from emosynth.quality.verify import verify as verify_data
+
+    try:
+        settings = validated(
+            VerifySettings,
+            json_out=json_out,
+            drop_disagreeing=drop_disagreeing,
+            filter_level=filter_level,
+            filter_by=tuple(filter_by or ()),
+            max_disagreement=max_disagreement,
+            ceiling_from=ceiling_from,
+            ceiling_per_label=ceiling_per_label,
+            seed=seed,
+            data_root=data_root,
+        )
+        settings.check(data)
+        with open_backend(llm if use_llm else None, cache or judge_cache(data)) as backend:
+            report = verify_data(data, settings, classifier, backend)
+    except EmosynthError as exc:
+        fail(exc)
+    for line in summary_lines(report):
+        typer.echo(line)

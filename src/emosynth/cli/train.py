@@ -1,0 +1,104 @@
+"""``emosynth train``, ``evaluate`` and ``predict``: classifiers on real and synthetic data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from emosynth.cli.app import app, fail
+from emosynth.errors import EmosynthError
+
+
+@app.command("train")
+def train(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory: model/ and results.json.")],
+    model: Annotated[str, typer.Option(help="utterance | context | compm")] = "utterance",
+    benchmark: Annotated[
+        str,
+        typer.Option(help="meld | emorynlp | emorynlp-full | iemocap | dailydialog | goemotions | isear | emocontext"),
+    ] = "meld",
+    regime: Annotated[str, typer.Option(help="real | synthetic->real | mixed | synthetic")] = "real",
+    synthetic: Annotated[str | None, typer.Option(help="Synthetic dialogue JSONL.")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    epochs: Annotated[int, typer.Option()] = 2,
+    pretrain_epochs: Annotated[int, typer.Option(help="Epochs on synthetic data (synthetic->real).")] = 1,
+    learning_rate: Annotated[float, typer.Option()] = 5e-5,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    class_weights: Annotated[bool, typer.Option("--class-weights/--no-class-weights")] = False,
+    backbone: Annotated[str | None, typer.Option(help="Local HF encoder dir (default: packaged MiniLM).")] = None,
+    max_length: Annotated[int | None, typer.Option()] = None,
+    data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Train an ERC classifier in one regime; select on the real dev split, test once."""
+    try:
+        from emosynth.train.args import TrainingArguments
+        from emosynth.train.regimes import RunConfig, run
+
+        config = RunConfig.create(
+            benchmark=benchmark,
+            model=model,
+            regime=regime,
+            synthetic=synthetic,
+            seed=seed,
+            backbone=backbone,
+            max_length=max_length,
+            data_root=data_root,
+            training=TrainingArguments(
+                epochs=epochs,
+                pretrain_epochs=pretrain_epochs,
+                learning_rate=learning_rate,
+                batch_size=batch_size,
+                class_weights=class_weights,
+                progress=progress,
+            ),
+        )
+        result = run(config, output)
+    except EmosynthError as exc:
+        fail(exc)
+    typer.echo(
+        f"{benchmark} {model} {regime} seed {seed}: weighted-F1 {result['weighted_f1']:.4f}, "
+        f"macro-F1 {result['macro_f1']:.4f} -> {output / 'results.json'}"
+    )
+
+
+@app.command("evaluate")
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="A saved classifier (RUN/model).")],
+    benchmark: Annotated[str, typer.Option()] = "meld",
+    split: Annotated[str, typer.Option()] = "test",
+    data_root: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Evaluate a saved classifier on a benchmark split; prints the metrics as JSON."""
+    import json
+
+    try:
+        from emosynth.train.inference import evaluate_on
+
+        metrics = evaluate_on(model_dir, benchmark, split, data_root)
+    except EmosynthError as exc:
+        fail(exc)
+    typer.echo(json.dumps(metrics, indent=1))
+
+
+@app.command("predict")
+def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (RUN/model).")]) -> None:
+    """Label a dialogue: JSON on stdin (``{"turns": [{"speaker", "text"}]}``), one label per turn out."""
+    import json
+
+    try:
+        from emosynth.train.inference import label_turns
+
+        try:
+            raw = json.load(sys.stdin)
+            turns = [(t["speaker"], t["text"]) for t in raw["turns"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EmosynthError(f'stdin: expected {{"turns": [{{"speaker", "text"}}, ...]}} ({exc})') from exc
+        labels = label_turns(model_dir, turns)
+    except EmosynthError as exc:
+        fail(exc)
+    out = [{"speaker": s, "text": t, "emotion": label} for (s, t), label in zip(turns, labels)]
+    typer.echo(json.dumps({"turns": out}, ensure_ascii=False))

@@ -1,0 +1,107 @@
+"""The judges of label fidelity: each re-labels turns blind, in its own label set (``emosynth.judge.Judge``).
+
+- ``LLMJudge``: any backend; the labels are shown as numbered symbols, the judge sees the dialogue so far
+  and the line to label, never the label the line was written for.
+- ``ClassifierJudge``: a classifier trained on a real benchmark (``emosynth train --class-weights``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from emosynth.errors import ConfigError
+from emosynth.judge import Position
+from emosynth.llm.base import ChatRequest, LLMBackend
+from emosynth.records import Dialogue
+from emosynth.synth.prompts import render_messages
+from emosynth.taxonomy import Taxonomy, builtin_taxonomies
+
+log = logging.getLogger(__name__)
+
+
+class LLMJudge:
+    """Blind re-labelling with an LLM; a reply that is not one of the numbered labels counts as no answer."""
+
+    name = "llm"
+
+    def __init__(self, backend: LLMBackend, taxonomy: Taxonomy, prompt_version: str = "judge.v1", seed: int = 0):
+        self.backend, self.taxonomy, self.prompt_version, self.seed = backend, taxonomy, prompt_version, seed
+        self.schema = {
+            "type": "object",
+            "properties": {"label": {"enum": list(range(len(taxonomy.labels)))}},
+            "required": ["label"],
+            "additionalProperties": False,
+        }
+
+    def request(self, dialogue: Dialogue, index: int) -> ChatRequest:
+        """The blind question about turn ``index``: the dialogue so far, the line, the numbered labels."""
+        turn = dialogue.turns[index]
+        messages = render_messages(
+            self.prompt_version,
+            numbered="\n".join(f"{i}: {label}" for i, label in enumerate(self.taxonomy.labels)),
+            history=[(t.speaker, t.text) for t in dialogue.turns[:index]],
+            speaker=turn.speaker,
+            text=turn.text,
+        )
+        return ChatRequest(messages, temperature=0.0, max_tokens=16, seed=self.seed, json_schema=self.schema)
+
+    @property
+    def identity(self) -> str:
+        """What judged, as recorded in reports."""
+        return self.backend.identity()
+
+    def judge(self, positions: list[Position]) -> list[str | None]:
+        """The judge's label of each turn; None where the reply is not one of the numbered labels."""
+        requests = [self.request(d, i) for d, i in positions]
+        out: list[str | None] = [None] * len(positions)
+        for k, completion in self.backend.complete_many(requests):
+            try:
+                answer = json.loads(completion.text)["label"]
+            except (ValueError, KeyError, TypeError):
+                answer = None
+            # a server that does not enforce the schema may answer -1, 2.5 or true: none of them is a label
+            if type(answer) is int and 0 <= answer < len(self.taxonomy.labels):
+                out[k] = self.taxonomy.labels[answer]
+            else:
+                log.debug("judge reply not a label: %r", completion.text[:80])
+        return out
+
+
+class ClassifierJudge:
+    """Blind re-labelling with a classifier saved by ``emosynth train`` (its own label set)."""
+
+    name = "classifier"
+
+    def __init__(self, model_dir: str, batch_size: int = 64):
+        from emosynth.train.models import load_model
+
+        self.identity = str(model_dir)  # what judged, as recorded in reports
+        self.model = load_model(model_dir)
+        if getattr(self.model, "multi_label", False):
+            raise ConfigError(f"{model_dir} is a multi-label classifier; a label judge needs one label per turn")
+        self.batch_size = batch_size
+        self.taxonomy = _taxonomy_of(self.model.labels)
+
+    def judge(self, positions: list[Position]) -> list[str | None]:
+        """The classifier's label of each turn, read with its dialogue around it as the model was trained."""
+        from emosynth.train.inference import predict
+        from emosynth.train.items import turn_items
+
+        by_dialogue: dict[str, Dialogue] = {}
+        for d, _ in positions:
+            if by_dialogue.setdefault(d.id, d) is not d:
+                raise ConfigError(f"two different dialogues share the id {d.id!r}; ids must be unique")
+        items = {(it.dialogue_id, it.index): it for it in turn_items(by_dialogue.values(), None)}
+        chosen = [items[(d.id, i)] for d, i in positions]
+        if not chosen:
+            return []
+        return [self.model.labels[k] for k in predict(self.model, chosen, self.batch_size)]
+
+
+def _taxonomy_of(labels: list[str]) -> Taxonomy:
+    """The built-in label set a classifier was trained on (its labels, in order)."""
+    for tax in builtin_taxonomies().values():
+        if list(tax.labels) == list(labels):
+            return tax
+    raise ConfigError(f"a classifier with labels {labels} matches no known label set; train it on a benchmark")

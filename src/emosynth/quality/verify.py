@@ -1,0 +1,135 @@
+"""``emosynth verify``: judge a synthetic dataset's labels, report agreement next to each judge's ceiling, and
+optionally write a filtered copy. The CLI and ``benchmarks/label_fidelity.py`` both call ``verify``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from emosynth.data.io import ensure_writable, read_dialogues, sidecar, write_atomic
+from emosynth.data.paths import shown
+from emosynth.errors import ConfigError
+from emosynth.judge import Judge
+from emosynth.llm.base import LLMBackend
+from emosynth.quality.agreement import fidelity_report
+from emosynth.quality.filtering import write_filtered
+from emosynth.quality.judges import ClassifierJudge, LLMJudge
+from emosynth.records import Dialogue
+from emosynth.taxonomy import get_taxonomy
+
+log = logging.getLogger(__name__)
+
+
+class VerifySettings(BaseModel):
+    """Where ``verify`` writes, how it filters and where it takes each judge's ceiling from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    json_out: Path | None = Field(None, description="the fidelity report; default: <data>.fidelity.json")
+    drop_disagreeing: Path | None = Field(None, description="write a filtered copy here")
+    filter_level: Literal["turn", "dialogue"] = "turn"
+    filter_by: tuple[str, ...] = ()
+    max_disagreement: float = Field(0.0, ge=0.0, le=1.0)
+    ceiling_from: str | None = None
+    ceiling_per_label: int = Field(20, ge=1)
+    seed: int = 0
+    data_root: str | None = None
+
+    def report_path(self, data: Path) -> Path:
+        """Where the fidelity report goes."""
+        return self.json_out or sidecar(data, "fidelity.json")
+
+    def check(self, data: Path) -> None:
+        """Fail before any model is loaded: outputs that cannot be written, or a copy that would replace the data."""
+        for path in (self.report_path(data), self.drop_disagreeing):
+            if path is not None:
+                ensure_writable(path)
+        if self.drop_disagreeing is not None and self.drop_disagreeing.resolve() == data.resolve():
+            raise ConfigError(
+                f"--drop-disagreeing {self.drop_disagreeing} would overwrite the data; choose another path"
+            )
+
+
+def judge_cache(data: Path) -> Path:
+    """The default LLM judge cache beside the data (``<data>.judge.cache.sqlite``)."""
+    return sidecar(data, "judge.cache.sqlite")
+
+
+def make_judges(
+    dialogues: list[Dialogue], classifier: str | Path | None, llm: LLMBackend | None, seed: int
+) -> list[Judge]:
+    """The classifier judge and/or the LLM judge; warns when the LLM grades labels it wrote itself."""
+    judges: list[Judge] = []
+    if classifier is not None:
+        judges.append(ClassifierJudge(str(classifier)))
+    if llm is not None:
+        judges.append(LLMJudge(llm, get_taxonomy(dialogues[0].taxonomy), seed=seed))
+        if (dialogues[0].backend, dialogues[0].model) == (llm.name, llm.model_id):
+            log.warning(
+                "the LLM judge is the model that wrote the data (%s); it grades its own labels "
+                "(use a stronger served model with --backend openai)",
+                llm.model_id,
+            )
+    if not judges:
+        raise ConfigError("no judge: give a classifier (--classifier RUN/model) and/or an LLM judge (--llm)")
+    return judges
+
+
+def verify(
+    data: str | Path,
+    settings: VerifySettings,
+    classifier: str | Path | None = None,
+    llm: LLMBackend | None = None,
+) -> dict[str, Any]:
+    """Judge every turn of ``data`` and write the fidelity report (and the filtered copy, if asked); returns it.
+
+    Args:
+        data: a synthetic dialogue JSONL.
+        settings: outputs, filter and ceiling settings.
+        classifier: a classifier saved by ``emosynth train`` (RUN/model), used as a judge.
+        llm: a backend used as the LLM judge (the caller opens and closes it; it may serve several datasets).
+    """
+    data = Path(data)
+    settings.check(data)
+    dialogues = read_dialogues(data)
+    if not dialogues:
+        raise ConfigError(f"{data}: no dialogues to verify")
+    judges = make_judges(dialogues, classifier, llm, settings.seed)
+    report, verdicts = fidelity_report(
+        dialogues, judges, settings.ceiling_from, settings.ceiling_per_label, settings.seed, settings.data_root
+    )
+    report = {"data": shown(data)} | report
+    if settings.drop_disagreeing is not None:
+        s = settings
+        report["filter"] = write_filtered(
+            verdicts, shown(s.drop_disagreeing), s.filter_level, s.filter_by, s.max_disagreement, source=shown(data)
+        )
+    write_atomic(settings.report_path(data), json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    return report
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """The report as the lines ``emosynth verify`` prints: each judge's agreement, ceiling, per label; the filter."""
+    lines = []
+    for name, entry in report["judges"].items():
+        ag, ceil = entry["agreement"], entry.get("ceiling")
+        line = (
+            f"{name} judge ({entry['model']}): agreement {ag['overall']} "
+            f"(per-label mean {ag['macro']}) over {ag['n']} turns"
+        )
+        if ceil:
+            line += f"; its ceiling on balanced real dev turns {ceil['overall']} (n={ceil['n']})"
+        lines.append(line)
+        lines.append("  per label: " + ", ".join(f"{k} {v:.2f}" for k, v in ag["per_label"].items()))
+    if "filter" in report:
+        f = report["filter"]
+        lines.append(
+            f"filtered ({f['level']}): {f['dialogues_out']} of {f['dialogues_in']} dialogues kept, "
+            f"{f['turns_relabelled']} turns relabelled -> {f['output']}"
+        )
+    return lines

@@ -1,0 +1,84 @@
+"""What a generation run did: counts, rejection reasons, tokens, speed; printed and saved as ``<out>.summary.json``."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RunSummary:
+    """What a run did; printed at the end and saved as ``<out>.summary.json``."""
+
+    requested: int = 0
+    already_done: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    attempts: int = 0
+    cached_responses: int = 0
+    rejections_by_reason: Counter = field(default_factory=Counter)
+    final_rejections_by_reason: Counter = field(default_factory=Counter)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    generation_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    label_counts: Counter = field(default_factory=Counter)
+    distinct_2: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts with derived rates (accepted fraction, dialogues/hour, tokens/s), JSON-ready."""
+        done = self.accepted + self.rejected
+        return {
+            "requested": self.requested,
+            "already_done": self.already_done,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "accepted_fraction": round(self.accepted / done, 4) if done else None,
+            "attempts": self.attempts,
+            "cached_responses": self.cached_responses,
+            "rejections_by_reason": dict(self.rejections_by_reason),
+            "final_rejections_by_reason": dict(self.final_rejections_by_reason),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "generation_seconds": round(self.generation_seconds, 2),
+            "wall_seconds": round(self.wall_seconds, 2),
+            "dialogues_per_hour": round(3600 * self.accepted / self.wall_seconds, 1) if self.wall_seconds else None,
+            "generated_tokens_per_s": round(self.completion_tokens / self.generation_seconds, 2)
+            if self.generation_seconds
+            else None,
+            "label_counts": dict(self.label_counts),
+            "distinct_2": round(self.distinct_2, 4),
+        }
+
+    def lines(self) -> list[str]:
+        """The summary as the lines ``emosynth generate`` prints."""
+        d = self.to_dict()
+        out = [
+            f"accepted {d['accepted']}, rejected {d['rejected']} (of {d['requested']} requested; "
+            f"{d['already_done']} were already done), {d['attempts']} attempts, {d['cached_responses']} from cache",
+            f"rejected attempts by reason: {d['rejections_by_reason'] or 'none'}",
+            f"rejected dialogues by last reason: {d['final_rejections_by_reason'] or 'none'}",
+            f"tokens: {d['prompt_tokens']} prompt, {d['completion_tokens']} generated; "
+            f"{d['generated_tokens_per_s']} generated tokens/s; {d['dialogues_per_hour']} dialogues/hour",
+            f"labels: {d['label_counts']}; distinct-2 over accepted turns: {d['distinct_2']}",
+        ]
+        return out
+
+
+def progress_bar(total: int, initial: int, enabled: bool):
+    """A tqdm bar over dialogues (disabled with ``--no-progress``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="dlg", disable=not enabled, dynamic_ncols=True)
+
+
+def show_rates(bar, summary: RunSummary, start: float) -> None:
+    """Dialogues/s, tokens/s and rejections so far, on the bar."""
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    bar.set_postfix(
+        dlg_s=f"{(summary.accepted + summary.rejected) / elapsed:.3f}",
+        tok_s=f"{summary.completion_tokens / max(summary.generation_seconds, 1e-9):.1f}",
+        rejected=summary.rejected,
+    )
