@@ -104,3 +104,15 @@ def test_models_prepare_assembles_and_verifies_the_embedded_models():
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and all("[verified: " in line for line in lines)
     assert any(line.startswith("* qwen2.5-coder-1.5b") and line.rstrip().endswith(".gguf]") for line in lines)
+
+
+def test_an_output_made_before_template_filling_resumes_only_with_schema_decoding(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"id": "x"}\n')
+    (tmp_path / "o.config.json").write_text(json.dumps({"taxonomy": "meld", "mode": "balanced", "labels": "planned"}))
+    line = one_error_line(emosynth("generate", "dialogues", "--model", str(tmp_path / "none.gguf"), "-o", str(out)))
+    assert "was generated with decoding='schema', not 'template'" in line
+    line = one_error_line(
+        emosynth("generate", "dialogues", "--decoding", "schema", "--model", str(tmp_path / "no.gguf"), "-o", str(out))
+    )
+    assert "neither an embedded model" in line  # past the resume check: the settings agree

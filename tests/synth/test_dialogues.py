@@ -139,10 +139,31 @@ def test_resuming_with_another_config_is_refused(smollm, tmp_path):
 
 
 def test_replies_cut_by_max_tokens_are_rejected_with_reason(smollm, tmp_path):
-    cfg = DialogueConfig.create(mode="natural", n=2, min_turns=3, max_turns=3, max_tokens=12, max_attempts=2)
+    fast = dict(mode="natural", n=2, min_turns=3, max_turns=3, max_attempts=2)
+    cfg = DialogueConfig.create(decoding="schema", max_tokens=12, **fast)
     summary = DialogueSynthesizer(cfg, smollm).run(tmp_path / "t.jsonl", progress=False)
     assert summary.accepted == 0 and summary.final_rejections_by_reason == {"truncated": 2}
     assert summary.rejections_by_reason == {"truncated": 4}
+    # template filling: two tokens per utterance draw are too few for a line (cut short, or empty at best)
+    cfg = DialogueConfig.create(max_tokens=8, **(fast | {"min_turns": 4, "max_turns": 4}))
+    summary = DialogueSynthesizer(cfg, smollm).run(tmp_path / "f.jsonl", progress=False)
+    assert summary.accepted == 0 and summary.rejected == 2 and summary.redraws > 0
+    assert set(summary.rejections_by_reason) <= {"truncated", "empty_utterance"}
+
+
+def test_template_filling_writes_the_planned_dialogue_and_counts_what_it_filled_in(smollm, tmp_path):
+    cfg = DialogueConfig.create(mode="balanced", **FAST)
+    summary = DialogueSynthesizer(cfg, smollm).run(tmp_path / "t.jsonl", progress=False)
+    dialogues = read_dialogues(tmp_path / "t.jsonl")
+    assert len(dialogues) == summary.accepted >= 2 and summary.forced_tokens > summary.accepted * 10
+    for d in dialogues:
+        assert d.metadata["decoding"] == "template" and d.target_emotion in d.emotions
+    saved = json.loads(sidecar(tmp_path / "t.jsonl", "summary.json").read_text())
+    assert saved["forced_tokens"] == summary.forced_tokens and saved["redraws"] == summary.redraws
+    # a backend that cannot fill templates answers the same requests under their JSON schema
+    assert DialogueSynthesizer(cfg, ScriptedModel()).decoding == "schema"
+    with pytest.raises(ConfigError, match="decoding 'template' needs planned labelling"):
+        DialogueConfig.create(preset="paper", decoding="template")
 
 
 def _lines(path):

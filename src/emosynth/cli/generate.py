@@ -23,6 +23,9 @@ def generate_dialogues(
     labelling: Annotated[
         str | None, typer.Option("--labelling", "--labels", help="planned | llm (the paper's numbered symbols)")
     ] = None,
+    decoding: Annotated[
+        str | None, typer.Option(help="template (fill the known JSON; llamacpp) | schema (sample it all)")
+    ] = None,
     n: Annotated[int, typer.Option("-n", help="Number of dialogues.")] = 50,
     seed: Annotated[int, typer.Option(help="Seeds scenarios, plans and sampling.")] = 0,
     preset: Annotated[str | None, typer.Option(help="default | paper (llm labels, no cues, no few-shot)")] = None,
@@ -53,6 +56,7 @@ def generate_dialogues(
             taxonomy=taxonomy,
             mode=mode,
             labelling=labelling,
+            decoding=decoding,
             n=n,
             seed=seed,
             cues=cues,

@@ -25,13 +25,18 @@ def sidecar(out: str | Path, kind: str) -> Path:
 
 
 def check_resumable(
-    out: str | Path, record: dict[str, Any], keys: tuple[str, ...], renamed: dict[str, str] | None = None
+    out: str | Path,
+    record: dict[str, Any],
+    keys: tuple[str, ...],
+    renamed: dict[str, str] | None = None,
+    legacy: dict[str, Any] | None = None,
 ) -> None:
     """Refuse to add to ``out`` when its saved run config (``<out>.config.json``) differs from ``record``.
 
     Only ``keys`` present in both the saved and the new record are compared, so this can run before a model is
     loaded (without ``backend``/``model``) and again once it is. ``renamed`` maps old key names of saved configs
-    to the current ones, so an output written before a rename is still checked.
+    to the current ones, and ``legacy`` gives the value of a key that saved configs from before it existed lack,
+    so an output written before a rename or a new setting is still checked.
     """
     path = sidecar(out, "config.json")
     if not path.exists():
@@ -43,6 +48,7 @@ def check_resumable(
     for before, now in (renamed or {}).items():
         if before in old and now not in old:
             old[now] = old.pop(before)
+    old = (legacy or {}) | old
     for key in keys:
         if key in old and key in record and old[key] != record[key]:
             raise ConfigError(

@@ -30,7 +30,12 @@ SAMPLING = ("temperature", "top_p", "max_tokens", "presence_penalty", "frequency
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """One chat completion request. ``sample_index`` separates repeated samples of the same prompt."""
+    """One chat completion request. ``sample_index`` separates repeated samples of the same prompt.
+
+    ``template``, when given, is the fixed text around the free JSON strings of the reply (see ``llm.fill``):
+    a backend that fills templates (``fills_templates``) samples only the strings; any other backend answers
+    under ``json_schema`` instead, which must describe the same reply.
+    """
 
     messages: tuple[dict[str, str], ...]
     temperature: float = 0.8
@@ -42,6 +47,7 @@ class ChatRequest:
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     sample_index: int = 0
+    template: tuple[str, ...] | None = None
 
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters every backend passes on as they are."""
@@ -49,7 +55,10 @@ class ChatRequest:
 
     def canonical(self) -> str:
         """Sorted-key JSON of everything that determines the answer (the cache key's payload)."""
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        payload = asdict(self)
+        if payload["template"] is None:  # requests without a template keep the keys they always had
+            del payload["template"]
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -80,6 +89,7 @@ class LLMBackend:
 
     name: str = "base"
     model_id: str = ""
+    fills_templates: bool = False  # samples only the holes of a request's template (else: its JSON schema)
 
     def complete(self, request: ChatRequest) -> Completion:
         """Answer one request."""

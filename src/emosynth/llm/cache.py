@@ -84,6 +84,7 @@ class CachedBackend(LLMBackend):
         self.cache = cache
         self.name = backend.name
         self.model_id = backend.model_id
+        self.fills_templates = backend.fills_templates
         self.hits = 0
         self.misses = 0
 

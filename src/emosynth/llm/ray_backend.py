@@ -162,6 +162,7 @@ class RayBackend(LLMBackend):
             _reraise(exc, f"a Ray replica could not start its {inner} backend")
         inner_name, self.model_id, _ = described[0]
         self.inner = inner_name
+        self.fills_templates = inner == "llamacpp"
         self.hosts = sorted({host for *_, host in described})
         log.info("ray: %d replicas of %s:%s on %s", self.n_replicas, inner_name, self.model_id, ", ".join(self.hosts))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,6 +38,7 @@ IDENTITY_FIELDS = (
     "tokens_per_turn",
     "max_tokens",
     "retry_feedback",
+    "decoding",
 )
 
 
@@ -52,6 +53,8 @@ class DialogueConfig(BaseModel):
     taxonomy: str = "meld"
     mode: Literal["natural", "balanced"] = "balanced"
     labelling: Literal["planned", "llm"] = "planned"  # who decides each turn's emotion: the plan or the LLM
+    # planned replies: fill the known JSON around the utterances (llm.fill) or sample it all under a JSON schema
+    decoding: Literal["template", "schema"] = "template"
     n: int = Field(50, ge=1)
     seed: int = 0
     min_turns: int = Field(4, ge=2)
@@ -73,6 +76,16 @@ class DialogueConfig(BaseModel):
     cue_file: str | None = None
     scenario_file: str | None = None
     transitions_file: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _decoding(cls, values: Any) -> Any:
+        # the llm strategy's reply has no fixed skeleton to fill: it is always sampled under its JSON schema
+        if isinstance(values, dict) and values.get("labelling") == "llm":
+            if values.get("decoding", "schema") != "schema":
+                raise ValueError("decoding 'template' needs planned labelling (the llm strategy's JSON is free)")
+            values = values | {"decoding": "schema"}
+        return values
 
     @model_validator(mode="after")
     def _ranges(self) -> DialogueConfig:

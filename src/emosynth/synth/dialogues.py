@@ -25,7 +25,7 @@ from emosynth.synth.config import IDENTITY_FIELDS, SAMPLING_FIELDS, DialogueConf
 from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
 from emosynth.synth.prompts import load_cues, render_messages, retry_note
-from emosynth.synth.schemas import labelled_schema, planned_schema
+from emosynth.synth.schemas import labelled_schema, planned_schema, planned_template
 from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for
 from emosynth.synth.summary import RunSummary, progress_bar, show_rates
 from emosynth.taxonomy import get_taxonomy
@@ -34,6 +34,12 @@ from emosynth.text import distinct_n, word_ngrams
 log = logging.getLogger(__name__)
 RESUME_KEYS = (*IDENTITY_FIELDS, "backend", "model")  # a run resumes into an output only when these agree
 RENAMED = {"labels": "labelling"}  # config keys of outputs written by earlier versions
+LEGACY = {"decoding": "schema"}  # what outputs written before a setting existed were made with
+
+
+def check_output(out: Path, record: dict[str, Any]) -> None:
+    """Refuse to resume into ``out`` when it was made with other settings (``data.io.check_resumable``)."""
+    check_resumable(out, record, RESUME_KEYS, RENAMED, LEGACY)
 
 
 class DialogueSynthesizer:
@@ -63,6 +69,8 @@ class DialogueSynthesizer:
             raise ConfigError("few_shot > 0 needs real dialogues to draw examples from (few_shot_pool)")
         self.few_shot_pool = few_shot_pool or []
         self.max_chars = config.tokens_per_turn * 3
+        # what this run's replies are really made with (a backend that cannot fill templates uses the schema)
+        self.decoding = config.decoding if backend.fills_templates else "schema"
 
     def _transitions(self) -> TransitionModel:
         if self.config.transitions_file:
@@ -102,9 +110,11 @@ class DialogueSynthesizer:
             topic=spec.topic,
             examples=spec.examples,
         )
+        template = None
         if spec.plan is not None:
             messages = render_messages(self.prompt_version, turns=spec.plan, **scene)
             schema = planned_schema(spec, self.max_chars)
+            template = planned_template(spec) if cfg.decoding == "template" else None
         else:
             target_index = self.taxonomy.index(spec.target) if spec.target else None
             messages = render_messages(
@@ -126,6 +136,7 @@ class DialogueSynthesizer:
             seed=rng_for(cfg.seed, spec.index, "attempt", attempt).randrange(2**31),
             json_schema=schema,
             sample_index=spec.index,
+            template=template,
             **cfg.model_dump(include=set(SAMPLING_FIELDS)),
         )
 
@@ -159,6 +170,7 @@ class DialogueSynthesizer:
                 "attempt": attempt,
                 "cues": bool(self.cues),
                 "few_shot": [ex.id for ex in spec.examples],
+                "decoding": self.decoding,
                 "prompt_tokens": completion.prompt_tokens,
                 "completion_tokens": completion.completion_tokens,
             },
@@ -187,7 +199,7 @@ class DialogueSynthesizer:
         start = time.perf_counter()
         summary = RunSummary(requested=self.config.n)
         record = self.config_record()
-        check_resumable(out, record, RESUME_KEYS, RENAMED)
+        check_output(out, record)
         with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
             sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
             done = self.done_ids(out)
@@ -228,6 +240,8 @@ class DialogueSynthesizer:
                 summary.cached_responses += completion.cached
                 summary.prompt_tokens += completion.prompt_tokens
                 summary.completion_tokens += completion.completion_tokens
+                summary.forced_tokens += completion.extra.get("forced_tokens", 0)
+                summary.redraws += completion.extra.get("redraws", 0)
                 summary.generation_seconds += completion.seconds
                 try:
                     yield "accepted", self.to_dialogue(spec, completion, requests[i].seed, attempt)
@@ -272,9 +286,7 @@ def generate(
     """
     output = Path(output)
     get_taxonomy(config.taxonomy)  # fail on bad input before loading a model
-    check_resumable(
-        output, config.model_dump() | {"prompt_version": config.resolved_prompt_version}, RESUME_KEYS, RENAMED
-    )
+    check_output(output, config.model_dump() | {"prompt_version": config.resolved_prompt_version})
     ensure_writable(output)
     pool = few_shot_pool(config.taxonomy, config.few_shot, data_root)
     with open_backend(options, sidecar(output, "cache.sqlite") if cache == "auto" else cache) as llm:

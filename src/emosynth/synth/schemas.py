@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from emosynth.synth.specs import DialogueSpec
@@ -30,6 +31,18 @@ def planned_schema(spec: DialogueSpec, max_chars: int) -> dict[str, Any]:
         "required": ["turns"],
         "additionalProperties": False,
     }
+
+
+def planned_template(spec: DialogueSpec) -> tuple[str, ...]:
+    """The fixed text of a planned reply around its utterances: the JSON that ``planned_schema`` describes."""
+
+    def opening(plan) -> str:
+        speaker, emotion = (json.dumps(v, ensure_ascii=False) for v in (plan.speaker, plan.emotion))
+        return f'{{"speaker": {speaker}, "emotion": {emotion}, "utterance": "'
+
+    parts = ['{"turns": [' + opening(spec.plan[0])]
+    parts += ['"}, ' + opening(p) for p in spec.plan[1:]]
+    return (*parts, '"}]}')
 
 
 def labelled_schema(spec: DialogueSpec, n_labels: int, turns: tuple[int, int], max_chars: int) -> dict[str, Any]:

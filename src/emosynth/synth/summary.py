@@ -22,6 +22,8 @@ class RunSummary:
     final_rejections_by_reason: Counter = field(default_factory=Counter)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    forced_tokens: int = 0  # template filling: fixed JSON evaluated, not sampled
+    redraws: int = 0  # template filling: utterances drawn again (empty or repeated) with their prefix kept
     generation_seconds: float = 0.0
     wall_seconds: float = 0.0
     label_counts: Counter = field(default_factory=Counter)
@@ -42,6 +44,8 @@ class RunSummary:
             "final_rejections_by_reason": dict(self.final_rejections_by_reason),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "forced_tokens": self.forced_tokens,
+            "redraws": self.redraws,
             "generation_seconds": round(self.generation_seconds, 2),
             "wall_seconds": round(self.wall_seconds, 2),
             "dialogues_per_hour": round(3600 * self.accepted / self.wall_seconds, 1) if self.wall_seconds else None,
@@ -60,7 +64,8 @@ class RunSummary:
             f"{d['already_done']} were already done), {d['attempts']} attempts, {d['cached_responses']} from cache",
             f"rejected attempts by reason: {d['rejections_by_reason'] or 'none'}",
             f"rejected dialogues by last reason: {d['final_rejections_by_reason'] or 'none'}",
-            f"tokens: {d['prompt_tokens']} prompt, {d['completion_tokens']} generated; "
+            f"tokens: {d['prompt_tokens']} prompt, {d['completion_tokens']} generated, {d['forced_tokens']} filled in; "
+            f"{d['redraws']} utterances drawn again; "
             f"{d['generated_tokens_per_s']} generated tokens/s; {d['dialogues_per_hour']} dialogues/hour",
             f"labels: {d['label_counts']}; distinct-2 over accepted turns: {d['distinct_2']}",
         ]
