@@ -5,7 +5,7 @@ import json
 import pytest
 
 from emosynth.llm.base import ChatRequest
-from emosynth.llm.fill import closing_quote, string_body
+from emosynth.llm.fill import acceptable, closing_quote, string_body
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +25,14 @@ def test_a_string_body_must_be_valid_json():
     assert string_body("Ol\u00e1".encode()) == "Ol\u00e1"
     assert string_body(b"bad \\q escape") is None
     assert string_body(b"\xff") is None
+
+
+def test_a_hole_stands_only_when_new_non_empty_and_within_its_length():
+    assert acceptable("Hi there", set()) and acceptable("Hi there", {"hello"}, max_chars=8)
+    assert not acceptable(None, set())  # not closed, or not a valid string body
+    assert not acceptable(" !", set()) and not acceptable("?!", set())  # no words
+    assert not acceptable("Hi, THERE!", {"hi there"})  # repeats an earlier line
+    assert not acceptable("Hi there!", set(), max_chars=8)  # the schema's maxLength
 
 
 def test_only_the_holes_are_sampled_and_the_reply_is_the_template_filled(smollm):
@@ -50,5 +58,6 @@ def test_only_the_holes_are_sampled_and_the_reply_is_the_template_filled(smollm)
 
 def test_a_template_request_gets_its_own_cache_key_and_others_keep_theirs():
     base = ChatRequest(({"role": "user", "content": "x"},))
-    assert "template" not in json.loads(base.canonical())
-    assert json.loads(ChatRequest(base.messages, template=("a", "b")).canonical())["template"] == ["a", "b"]
+    assert {"template", "hole_max_chars"}.isdisjoint(json.loads(base.canonical()))
+    filled = json.loads(ChatRequest(base.messages, template=("a", "b"), hole_max_chars=9).canonical())
+    assert filled["template"] == ["a", "b"] and filled["hole_max_chars"] == 9

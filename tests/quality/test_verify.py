@@ -46,7 +46,7 @@ def test_agreement_per_label_and_confusion():
     judged = ["joy", "neutral", "anger", "joy", None]
     result = agreement(gold, judged, list(MELD.labels))
     assert result["n"] == 3 and result["overall"] == pytest.approx(2 / 3, abs=1e-4)
-    assert result["per_label"] == {"joy": 0.5, "anger": 1.0}
+    assert result["per_label"] == {"joy": 0.5, "anger": 1.0} and result["macro"] == 0.75
     assert result["unmappable"] == 1 and result["unanswered"] == 1
     cm = result["confusion"]["matrix"]
     assert cm[MELD.index("joy")][MELD.index("neutral")] == 1 and sum(map(sum, cm)) == 3
@@ -211,3 +211,10 @@ def test_a_judge_label_that_maps_back_onto_the_same_label_is_not_a_relabel():
     assert verdicts.gold("i") == ["happy"]
     kept, stats = filter_dialogues(verdicts, "turn")
     assert stats["turns_relabelled"] == 0 and "relabelled" not in kept[0].metadata
+
+
+def test_a_label_unknown_to_the_data_set_is_counted_as_unmappable_not_fatal():
+    d = [dlg("a", ("A", "hi", "neutral"), ("B", "meh", "boredom"))]
+    verdicts = Verdicts(d, {"j": ["neutral", "neutral"]}, {"j": MELD})
+    assert verdicts.gold("j") == ["neutral", None]
+    assert verdicts.report()["j"]["unmappable"] == 1 and verdicts.report()["j"]["n"] == 1

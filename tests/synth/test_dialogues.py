@@ -160,8 +160,14 @@ def test_template_filling_writes_the_planned_dialogue_and_counts_what_it_filled_
         assert d.metadata["decoding"] == "template" and d.target_emotion in d.emotions
     saved = json.loads(sidecar(tmp_path / "t.jsonl", "summary.json").read_text())
     assert saved["forced_tokens"] == summary.forced_tokens and saved["redraws"] == summary.redraws
-    # a backend that cannot fill templates answers the same requests under their JSON schema
-    assert DialogueSynthesizer(cfg, ScriptedModel()).decoding == "schema"
+    # a backend that cannot fill templates gets schema requests, and the run records what it really did
+    scripted = DialogueSynthesizer(cfg, ScriptedModel())
+    request = scripted.request(scripted.spec(0), 0)
+    assert scripted.decoding == "schema" and request.template is None and request.json_schema is not None
+    assert scripted.config_record()["decoding"] == "schema"
+    filling = DialogueSynthesizer(cfg, smollm)
+    request = filling.request(filling.spec(0), 0)
+    assert request.template is not None and request.hole_max_chars == cfg.tokens_per_turn * 3
     with pytest.raises(ConfigError, match="decoding 'template' needs planned labelling"):
         DialogueConfig.create(preset="paper", decoding="template")
 

@@ -81,7 +81,7 @@ def verify(
             seed=seed,
             data_root=data_root,
         )
-        settings.check(data)
+        settings.check(data)  # the data and outputs before any model is loaded
         with open_backend(llm if use_llm else None, cache or judge_cache(data)) as backend:
             report = verify_data(data, settings, classifier, backend)
     except EmosynthError as exc:

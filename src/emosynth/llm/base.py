@@ -48,6 +48,7 @@ class ChatRequest:
     frequency_penalty: float = 0.0
     sample_index: int = 0
     template: tuple[str, ...] | None = None
+    hole_max_chars: int | None = None  # with a template: the longest string a hole may hold (the schema's maxLength)
 
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters every backend passes on as they are."""
@@ -56,8 +57,9 @@ class ChatRequest:
     def canonical(self) -> str:
         """Sorted-key JSON of everything that determines the answer (the cache key's payload)."""
         payload = asdict(self)
-        if payload["template"] is None:  # requests without a template keep the keys they always had
-            del payload["template"]
+        for key in ("template", "hole_max_chars"):  # requests without a template keep the keys they always had
+            if payload[key] is None:
+                del payload[key]
         return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 

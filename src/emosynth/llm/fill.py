@@ -61,6 +61,15 @@ def string_body(raw: bytes) -> str | None:
         return None
 
 
+def acceptable(body: str | None, seen: set[str], max_chars: int | None = None) -> bool:
+    """A hole stands when it is a valid string body of 2 to ``max_chars`` characters whose words were not seen in an
+    earlier hole (case and punctuation folded) and are not empty."""
+    if body is None or len(body.strip()) < 2 or (max_chars is not None and len(body) > max_chars):
+        return False
+    key = normalise(body)
+    return bool(key) and key not in seen
+
+
 class TemplateFiller:
     """Fills request templates on one loaded ``llama_cpp.Llama`` (not thread-safe, like the model itself).
 
@@ -167,42 +176,57 @@ class TemplateFiller:
         return raw, b"", drawn, False
 
     def fill(self, request: ChatRequest) -> Filled:
-        """Fill ``request.template`` (n + 1 fixed parts around n holes) under the request's sampling settings."""
+        """Fill ``request.template`` (n + 1 fixed parts around n holes) under the request's sampling settings.
+
+        When a hole still fails after its last redraw, sampling stops: the remaining holes stay empty (the reply is
+        valid JSON that validation rejects with its reason), and an unclosed hole makes ``finish_reason`` "length".
+        """
         start = time.perf_counter()
         llm, parts = self.llm, request.template
         holes = len(parts) - 1
         prompt = self.prompt_tokens(request.messages)
-        if len(prompt) + request.max_tokens > llm.n_ctx():
+        fixed = [llm.tokenize(p.encode("utf-8"), add_bos=False, special=False) for p in parts]
+        needed = len(prompt) + sum(map(len, fixed)) + request.max_tokens
+        if needed > llm.n_ctx():
             raise BackendError(
-                f"llama.cpp refused the request: {len(prompt)} prompt + {request.max_tokens} new tokens exceed "
-                f"the context window (n_ctx={llm.n_ctx()})"
+                f"llama.cpp refused the request: {len(prompt)} prompt + {sum(map(len, fixed))} template + "
+                f"{request.max_tokens} new tokens exceed the context window (n_ctx={llm.n_ctx()})"
             )
         budget = max(1, request.max_tokens // max(holes, 1))  # tokens per draw of a hole
         sampler = self._sampler(request)
-        first = llm.tokenize(parts[0].encode("utf-8"), add_bos=False, special=False)
-        self._evaluate(prompt + first)
+        try:
+            out = self._fill_holes(sampler, prompt, fixed, parts, budget, request.hole_max_chars)
+        except RuntimeError as exc:  # llama_decode failed (no room left in the KV cache)
+            raise BackendError(f"llama.cpp could not decode: {exc} (n_ctx={llm.n_ctx()})") from exc
+        finally:
+            sampler.close()
+        text, finish, sampled, forced, redraws = out
+        return Filled(text, finish, len(prompt), sampled, forced, redraws, time.perf_counter() - start)
+
+    def _fill_holes(self, sampler, prompt, fixed, parts, budget, max_chars) -> tuple[str, str, int, int, int]:
+        llm = self.llm
+        self._evaluate(prompt + fixed[0])
         text, seen = [parts[0]], set()
-        sampled, forced, redraws, finish = 0, len(first), 0, "stop"
-        for k in range(holes):
+        sampled, forced, redraws = 0, len(fixed[0]), 0
+        for k in range(len(parts) - 1):
             hole_start = llm.n_tokens
             for attempt in range(self.max_redraws + 1):
                 raw, tail, drawn, closed = self._draw(sampler, budget)
                 sampled += drawn
                 body = string_body(raw) if closed else None
-                key = normalise(body) if body is not None else ""
-                if key and key not in seen:
+                if acceptable(body, seen, max_chars):
                     break
                 if attempt < self.max_redraws:  # draw again from the same prefix
                     redraws += 1
                     llm.n_tokens = hole_start - 1
                     llm.eval([int(llm.input_ids[hole_start - 1])])  # the logits the hole started from
-            seen.add(key)
-            if not closed:
-                finish = "length"
+            else:  # the last draw failed too: the reply is lost, stop sampling
+                text += [raw.decode("utf-8", errors="replace") if body is not None else "", *parts[k + 1 :]]
+                return "".join(text), "stop" if closed else "length", sampled, forced, redraws
+            seen.add(normalise(body))
             text += [raw.decode("utf-8", errors="replace"), parts[k + 1]]
-            if k + 1 < holes:
-                fixed = llm.tokenize(tail + parts[k + 1].encode("utf-8"), add_bos=False, special=False)
-                forced += len(fixed)
-                llm.eval(fixed)
-        sampler.close()
-        return Filled("".join(text), finish, len(prompt), sampled, forced, redraws, time.perf_counter() - start)
+            if k + 2 < len(parts):
+                after = llm.tokenize(tail + parts[k + 1].encode("utf-8"), add_bos=False, special=False)
+                forced += len(after)
+                llm.eval(after)
+        return "".join(text), "stop", sampled, forced, redraws

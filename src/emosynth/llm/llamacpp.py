@@ -54,6 +54,10 @@ class LlamaCppBackend(LLMBackend):
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendError(f"llama.cpp cannot load {self.path}: {exc}") from exc
+        # template filling rewinds the KV cache to redraw a hole: recurrent and hybrid models cannot do that
+        self.fills_templates = not any(
+            getattr(llama_cpp, name)(self.llm.model) for name in ("llama_model_is_recurrent", "llama_model_is_hybrid")
+        )
 
     def complete(self, request: ChatRequest) -> Completion:
         """Answer one request: a template is filled (``llm.fill``); else a JSON schema is enforced by llama.cpp's

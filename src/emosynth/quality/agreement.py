@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from emosynth.errors import ConfigError
+from emosynth.errors import ConfigError, UnknownNameError
 from emosynth.judge import Judge, Position
 from emosynth.records import Dialogue
 from emosynth.taxonomy import Taxonomy, get_taxonomy
@@ -85,7 +85,7 @@ class Verdicts:
     def gold(self, judge: str) -> list[str | None]:
         """The synthetic labels, mapped into the judge's label set (None: no equivalent)."""
         tax = self.taxonomies[judge]
-        return [get_taxonomy(d.taxonomy).convert(d.turns[i].emotion, tax) for d, i in self.positions]
+        return [_converted(d.turns[i].emotion, get_taxonomy(d.taxonomy), tax) for d, i in self.positions]
 
     def report(self) -> dict[str, Any]:
         """Each judge's ``agreement`` with the synthetic labels, by judge name."""
@@ -93,6 +93,14 @@ class Verdicts:
             name: agreement(self.gold(name), judged, list(self.taxonomies[name].labels))
             for name, judged in self.judged.items()
         }
+
+
+def _converted(label: str, source: Taxonomy, target: Taxonomy) -> str | None:
+    """``source.convert``, with a label unknown to ``source`` counted as unmappable instead of stopping."""
+    try:
+        return source.convert(label, target)
+    except UnknownNameError:
+        return None
 
 
 def judge_dataset(dialogues: list[Dialogue], judges: list[Judge]) -> Verdicts:

@@ -49,7 +49,7 @@ def filter_dialogues(
                 disagree += 1
                 back = {tax.convert(j, own) for j, _, tax in answers}
                 new = back.pop() if len(back) == 1 else None
-                if new == t.emotion:  # another label set's label that maps back onto the same one
+                if new == own.check(t.emotion):  # another label set's label that maps back onto the same one
                     new = None
             if level == "turn" and new is not None:
                 turns.append(Turn(t.speaker, t.text, new))

@@ -44,8 +44,9 @@ class VerifySettings(BaseModel):
         """Where the fidelity report goes."""
         return self.json_out or sidecar(data, "fidelity.json")
 
-    def check(self, data: Path) -> None:
-        """Fail before any model is loaded: outputs that cannot be written, or a copy that would replace the data."""
+    def check(self, data: Path) -> list[Dialogue]:
+        """Fail before any model is loaded: data that cannot be read or holds no dialogue, outputs that cannot be
+        written, a copy that would replace the data. Returns the dialogues."""
         for path in (self.report_path(data), self.drop_disagreeing):
             if path is not None:
                 ensure_writable(path)
@@ -53,6 +54,10 @@ class VerifySettings(BaseModel):
             raise ConfigError(
                 f"--drop-disagreeing {self.drop_disagreeing} would overwrite the data; choose another path"
             )
+        dialogues = read_dialogues(data)
+        if not dialogues:
+            raise ConfigError(f"{data}: no dialogues to verify")
+        return dialogues
 
 
 def judge_cache(data: Path) -> Path:
@@ -61,7 +66,7 @@ def judge_cache(data: Path) -> Path:
 
 
 def make_judges(
-    dialogues: list[Dialogue], classifier: str | Path | None, llm: LLMBackend | None, seed: int
+    dialogues: list[Dialogue], classifier: str | Path | None, llm: LLMBackend | None, seed: int, data: Path
 ) -> list[Judge]:
     """The classifier judge and/or the LLM judge; warns when the LLM grades labels it wrote itself."""
     judges: list[Judge] = []
@@ -71,8 +76,9 @@ def make_judges(
         judges.append(LLMJudge(llm, get_taxonomy(dialogues[0].taxonomy), seed=seed))
         if (dialogues[0].backend, dialogues[0].model) == (llm.name, llm.model_id):
             log.warning(
-                "the LLM judge is the model that wrote the data (%s); it grades its own labels "
+                "the LLM judge is the model that wrote %s (%s); it grades its own labels "
                 "(use a stronger served model with --backend openai)",
+                data,
                 llm.model_id,
             )
     if not judges:
@@ -95,11 +101,8 @@ def verify(
         llm: a backend used as the LLM judge (the caller opens and closes it; it may serve several datasets).
     """
     data = Path(data)
-    settings.check(data)
-    dialogues = read_dialogues(data)
-    if not dialogues:
-        raise ConfigError(f"{data}: no dialogues to verify")
-    judges = make_judges(dialogues, classifier, llm, settings.seed)
+    dialogues = settings.check(data)
+    judges = make_judges(dialogues, classifier, llm, settings.seed, data)
     report, verdicts = fidelity_report(
         dialogues, judges, settings.ceiling_from, settings.ceiling_per_label, settings.seed, settings.data_root
     )

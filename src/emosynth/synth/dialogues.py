@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split
-from emosynth.data.io import JsonlWriter, check_resumable, ensure_writable, iter_jsonl, sidecar
+from emosynth.data.io import JsonlWriter, check_resumable, ensure_writable, iter_jsonl, read_dialogues, sidecar
 from emosynth.errors import ConfigError
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
 from emosynth.llm.options import BackendOptions, open_backend
@@ -114,7 +114,7 @@ class DialogueSynthesizer:
         if spec.plan is not None:
             messages = render_messages(self.prompt_version, turns=spec.plan, **scene)
             schema = planned_schema(spec, self.max_chars)
-            template = planned_template(spec) if cfg.decoding == "template" else None
+            template = planned_template(spec) if self.decoding == "template" else None
         else:
             target_index = self.taxonomy.index(spec.target) if spec.target else None
             messages = render_messages(
@@ -137,6 +137,7 @@ class DialogueSynthesizer:
             json_schema=schema,
             sample_index=spec.index,
             template=template,
+            hole_max_chars=self.max_chars if template else None,
             **cfg.model_dump(include=set(SAMPLING_FIELDS)),
         )
 
@@ -179,6 +180,7 @@ class DialogueSynthesizer:
     def config_record(self) -> dict[str, Any]:
         """The resolved configuration saved beside the output (``*.config.json``)."""
         return self.config.model_dump() | {
+            "decoding": self.decoding,
             "prompt_version": self.prompt_version,
             "backend": self.backend.name,
             "model": self.backend.model_id,
@@ -221,7 +223,7 @@ class DialogueSynthesizer:
             finally:
                 bar.close()
                 summary.wall_seconds = time.perf_counter() - start
-        texts = [t["text"] for _, obj in iter_jsonl(out) for t in obj["turns"]] if out.exists() else []
+        texts = [t.text for d in read_dialogues(out) for t in d.turns] if out.exists() else []
         summary.distinct_2 = distinct_n(texts, 2)
         sidecar(out, "summary.json").write_text(json.dumps(summary.to_dict(), indent=1) + "\n", encoding="utf-8")
         return summary
@@ -286,7 +288,8 @@ def generate(
     """
     output = Path(output)
     get_taxonomy(config.taxonomy)  # fail on bad input before loading a model
-    check_output(output, config.model_dump() | {"prompt_version": config.resolved_prompt_version})
+    # decoding is compared once the backend is known (one that cannot fill templates decodes under the schema)
+    check_output(output, config.model_dump(exclude={"decoding"}) | {"prompt_version": config.resolved_prompt_version})
     ensure_writable(output)
     pool = few_shot_pool(config.taxonomy, config.few_shot, data_root)
     with open_backend(options, sidecar(output, "cache.sqlite") if cache == "auto" else cache) as llm:
