@@ -52,3 +52,12 @@ def test_bad_values_and_unknown_backends_name_the_setting():
 def test_get_backend_refuses_unknown_keyword_arguments_before_loading_anything():
     with pytest.raises(ConfigError, match="Backend 'llamacpp' does not take option 'concurrency'; it takes: model"):
         get_backend("llamacpp", model="does-not-exist.gguf", concurrency=8)
+
+
+def test_every_backend_option_has_a_command_line_flag():
+    from emosynth.cli.app import LLM_FLAGS
+    from emosynth.llm.options import flag
+
+    flags = {"--" + p.name.replace("_", "-") for p in LLM_FLAGS}
+    for cls in OPTIONS.values():
+        assert {flag(k) for k in cls.model_fields} <= flags
