@@ -83,8 +83,8 @@ def test_export_of_a_malformed_jsonl_names_the_line(tmp_path):
 
 def test_an_option_the_backend_does_not_take_is_an_error_not_ignored(tmp_path):
     out = tmp_path / "o.jsonl"
-    line = one_error_line(emosynth("generate", "dialogues", "--concurrency", "8", "-o", str(out)))
-    assert "the llamacpp backend does not take --concurrency" in line
+    line = one_error_line(emosynth("generate", "dialogues", "--base-url", "http://127.0.0.1:1/v1", "-o", str(out)))
+    assert "the llamacpp backend does not take --base-url" in line
     line = one_error_line(emosynth("verify", str(out), "--backend", "openai", "--replicas", "2"))
     assert "the openai backend does not take --replicas" in line
     assert not out.exists()
@@ -118,3 +118,16 @@ def test_an_output_made_before_template_filling_resumes_only_with_schema_decodin
     resumed = emosynth("generate", "dialogues", "--decoding", "schema", *small)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((tmp_path / "o.config.json").read_text())["decoding"] == "schema"
+
+
+def test_pillars_names_a_missing_corpus_and_a_bad_story_file_before_loading_a_model(tmp_path):
+    line = one_error_line(emosynth("generate", "pillars", "--stories", str(tmp_path / "none"), "-o", str(tmp_path)))
+    assert f"No stories at {tmp_path / 'none'}" in line
+    bad = tmp_path / "s.jsonl"
+    bad.write_text('{"id": "a", "text": "Once."}\n{"id": "b", "text": 3}\n')
+    line = one_error_line(emosynth("generate", "pillars", "--stories", str(bad), "-o", str(tmp_path / "out")))
+    assert f"{bad}:2: a story needs" in line
+    line = one_error_line(
+        emosynth("generate", "pillars", "--stories", str(bad), "--per-call", "2", "--contexts-per-call", "3", "-o", "x")
+    )
+    assert "contexts_per_call (3) exceeds per_call (2)" in line

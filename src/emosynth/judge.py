@@ -1,4 +1,5 @@
-"""What a label judge is: anything that re-labels dialogue turns blind, in its own label set.
+"""What a label judge is: anything that re-labels dialogue turns blind, in its own label set; and what a rater is:
+anything that scores examples on every label of its set (Emo Pillars' soft labels).
 
 Floor: above records and taxonomy, below everything else. The judges themselves (an LLM, a classifier trained on
 real data) live in ``emosynth.quality.judges``; a stage that needs one (``verify``, or generation that selects
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from emosynth.records import Dialogue
+from emosynth.records import Dialogue, Example
 from emosynth.taxonomy import Taxonomy
 
 Position = tuple[Dialogue, int]  # a turn: its dialogue and its index
@@ -34,4 +35,27 @@ class Judge(Protocol):
 
     def judge(self, positions: list[Position]) -> list[str | None]:
         """One label per position (in ``taxonomy``), or None where it gave no valid answer."""
+        ...
+
+
+class Rater(Protocol):
+    """Scores examples on every label of its set, reading an example's context when it has one.
+
+    Attributes:
+        name: the key of its scores in reports (``classifier``, ``llm``).
+        taxonomy: the label set it scores.
+        reads_context: whether a context changes its scores (a context-less rater scores the utterance alone).
+    """
+
+    name: str
+    taxonomy: Taxonomy
+    reads_context: bool
+
+    @property
+    def identity(self) -> str:
+        """What rated (a model name or path), as recorded in reports."""
+        ...
+
+    def rate(self, examples: list[Example]) -> list[list[float]]:
+        """One row per example: a score in [0, 1] for every label of ``taxonomy``, in its order."""
         ...

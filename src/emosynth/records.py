@@ -1,4 +1,5 @@
-"""The record types every stage passes around: ``Turn`` and ``Dialogue`` (ERC), ``Example`` (utterance level)."""
+"""The record types every stage passes around: ``Turn`` and ``Dialogue`` (ERC), ``Example`` (utterance level),
+``Passage`` and ``Character`` (the story grounding of Emo Pillars)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,45 @@ class Example:
     def from_dict(cls, d: dict[str, Any]) -> Example:
         """An example from its JSONL record."""
         return cls(**d)
+
+
+@dataclass(slots=True)
+class Passage:
+    """A piece of a story short enough to fit a prompt (Emo Pillars' grounding); ``id`` is stable for a corpus and a
+    passage size, so a rerun over the same stories resumes."""
+
+    id: str
+    story: str
+    index: int
+    text: str
+    source: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSONL record."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
+        """A passage from its JSONL record."""
+        return cls(**d)
+
+
+@dataclass(slots=True)
+class Character:
+    """Someone who acts or speaks in a passage, as the LLM described them (Emo Pillars' first stage)."""
+
+    id: str  # <passage id>#<k>
+    passage: str
+    name: str
+    role: str
+    traits: str
+    situation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSONL record."""
+        return asdict(self)
+
+    def description(self) -> str:
+        """One line: who they are and where they stand in the passage."""
+        return f"{self.name}, {self.role}; {self.traits}. {self.situation}".strip()

@@ -147,3 +147,17 @@ def get_taxonomy(name_or_path: str | Path) -> Taxonomy:
     raise UnknownNameError(
         f"Unknown taxonomy '{key}'.{hint} Built-in: {', '.join(builtins)}; or give a YAML file path."
     )
+
+
+@cache
+def emotion_words() -> dict[str, frozenset[str]]:
+    """Case-folded word forms that name each label (``resources/emotion_words.yaml``; a label missing from the
+    file is its own only form): a text that contains its label's forms leaks the label."""
+    with resources.as_file(resources.files("emosynth").joinpath("resources/emotion_words.yaml")) as p:
+        raw = load_yaml(p)
+    return {str(k).casefold(): frozenset(map(str.casefold, v)) for k, v in raw.items()}
+
+
+def names_label(text_words: set[str], label: str) -> bool:
+    """Whether a text's (case-folded) words include a form that names ``label``."""
+    return bool(text_words & emotion_words().get(label.casefold(), frozenset({label.casefold()})))

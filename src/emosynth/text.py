@@ -43,3 +43,24 @@ def distinct_n(texts: Iterable[str], n: int = 2) -> float:
         total += len(grams)
         seen.update(grams)
     return len(seen) / total if total else 0.0
+
+
+def near_duplicates(texts: list[str], threshold: float = 0.8, num_perm: int = 128, seed: int = 1) -> list[set[int]]:
+    """For every text, the other texts at estimated Jaccard similarity >= ``threshold`` (MinHash LSH, datasketch).
+
+    Shingles are word 3-grams; a text shorter than three words is one shingle (itself), so short stock replies
+    such as "Okay." count as duplicates of each other, as they are. LSH candidates are kept only when their
+    estimated Jaccard similarity reaches the threshold.
+    """
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    hashes = []
+    for i, text in enumerate(texts):
+        ws = words(text)
+        shingles = {" ".join(ws[k : k + 3]) for k in range(max(1, len(ws) - 2))}
+        m = MinHash(num_perm=num_perm, seed=seed)
+        m.update_batch([s.encode() for s in shingles])
+        lsh.insert(i, m)
+        hashes.append(m)
+    return [{j for j in lsh.query(m) if j != i and hashes[j].jaccard(m) >= threshold} for i, m in enumerate(hashes)]

@@ -32,8 +32,8 @@ def test_unset_options_keep_the_backend_defaults():
 
 
 def test_an_option_the_backend_does_not_take_is_refused_by_name():
-    with pytest.raises(ConfigError, match="the llamacpp backend does not take --concurrency; it takes --model"):
-        backend_options("llamacpp", concurrency=8)
+    with pytest.raises(ConfigError, match="the llamacpp backend does not take --base-url; it takes --model"):
+        backend_options("llamacpp", base_url="http://127.0.0.1:1/v1")
     with pytest.raises(ConfigError, match="the openai backend does not take --ray-address"):
         backend_options("openai", base_url="http://x/v1", address="auto")
     with pytest.raises(ConfigError, match="does not take --backend"):
@@ -50,8 +50,8 @@ def test_bad_values_and_unknown_backends_name_the_setting():
 
 
 def test_get_backend_refuses_unknown_keyword_arguments_before_loading_anything():
-    with pytest.raises(ConfigError, match="Backend 'llamacpp' does not take option 'concurrency'; it takes: model"):
-        get_backend("llamacpp", model="does-not-exist.gguf", concurrency=8)
+    with pytest.raises(ConfigError, match="Backend 'llamacpp' does not take option 'base_url'; it takes: model"):
+        get_backend("llamacpp", model="does-not-exist.gguf", base_url="http://127.0.0.1:1/v1")
 
 
 def test_every_backend_option_has_a_command_line_flag():

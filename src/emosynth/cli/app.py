@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +28,18 @@ def fail(exc: Exception) -> None:
     """Print the error as one line on stderr and exit with code 2."""
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def generating(output: Path) -> Iterator[None]:
+    """A generation command's errors as one line (exit 2); Ctrl-C says that what was written is kept (exit 130)."""
+    try:
+        yield
+    except EmosynthError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; everything written so far is kept in {output} (rerun to resume)", err=True)
+        raise typer.Exit(130) from None
 
 
 @app.callback()
@@ -48,7 +63,10 @@ LLM_FLAGS = [
     _flag("model", Annotated[str | None, typer.Option(help="Embedded model name, GGUF/HF path, or served model.")]),
     _flag("base_url", Annotated[str | None, typer.Option(help="openai: the server, e.g. http://127.0.0.1:8000/v1")]),
     _flag("api_key_env", Annotated[str | None, typer.Option(help="openai: variable holding the API key.")]),
-    _flag("concurrency", Annotated[int | None, typer.Option(help="openai: requests in flight (default 4).")]),
+    _flag(
+        "concurrency",
+        Annotated[int | None, typer.Option(help="Requests at once: openai in flight (4); llamacpp in one batch (4).")],
+    ),
     _flag(
         "schema_dialect", Annotated[str | None, typer.Option(help="openai: auto | json_schema | json_object | none")]
     ),

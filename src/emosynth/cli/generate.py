@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from emosynth.cli.app import app, fail, generate_app, llm_command
+from emosynth.cli.app import app, fail, generate_app, generating, llm_command
 from emosynth.errors import EmosynthError
 
 
@@ -50,7 +50,7 @@ def generate_dialogues(
     from emosynth.synth.config import DialogueConfig
     from emosynth.synth.dialogues import generate
 
-    try:
+    with generating(output):
         config = DialogueConfig.create(
             preset,
             taxonomy=taxonomy,
@@ -71,12 +71,58 @@ def generate_dialogues(
             transitions_file=transitions_file,
         )
         summary = generate(config, output, llm, None if no_cache else cache or "auto", data_root, progress)
-    except EmosynthError as exc:
-        fail(exc)
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted; everything written so far is kept in {output} (rerun to resume)", err=True)
-        raise typer.Exit(130) from None
     typer.echo(f"wrote {output}")
+    for line in summary.lines():
+        typer.echo(line)
+
+
+@generate_app.command("pillars")
+@llm_command
+def generate_pillars(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (reruns resume).")],
+    llm: Any,
+    stories: Annotated[str, typer.Option(help="FairytaleQA folder, folder of .txt files, or JSONL of {id, text}.")],
+    n: Annotated[int, typer.Option("-n", help="Context-less examples asked for.")] = 90,
+    seed: Annotated[int, typer.Option(help="Seeds passage order, characters, targets and sampling.")] = 0,
+    per_call: Annotated[int | None, typer.Option(help="Utterances asked for per call (3).")] = None,
+    contexts_per_call: Annotated[int | None, typer.Option(help="Of those, how many get a context (1).")] = None,
+    passage_words: Annotated[int | None, typer.Option(help="Longest passage in words (300).")] = None,
+    max_characters: Annotated[int | None, typer.Option(help="Characters taken per passage (4).")] = None,
+    decoding: Annotated[str | None, typer.Option(help="template (llamacpp) | schema")] = None,
+    max_attempts: Annotated[int | None, typer.Option(help="Tries per call before it is given up (3).")] = None,
+    temperature: Annotated[float | None, typer.Option()] = None,
+    rater_classifier: Annotated[
+        str | None, typer.Option(help="Classifier (emosynth train) whose scores give the soft labels.")
+    ] = None,
+    label_threshold: Annotated[float | None, typer.Option(help="Rater score that makes a label (0.3).")] = None,
+    cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: in the folder).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not cache responses.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Story-grounded utterances with contexts over the 28 GoEmotions classes (Emo Pillars, Shvets 2025)."""
+    from emosynth.synth.pillars.config import PillarsConfig
+    from emosynth.synth.pillars.run import generate
+
+    with generating(output):
+        config = PillarsConfig.create(
+            n=n,
+            seed=seed,
+            per_call=per_call,
+            contexts_per_call=contexts_per_call,
+            passage_words=passage_words,
+            max_characters=max_characters,
+            decoding=decoding,
+            max_attempts=max_attempts,
+            temperature=temperature,
+            label_threshold=label_threshold,
+        )
+        rater = None
+        if rater_classifier:
+            from emosynth.quality.raters import ClassifierRater
+
+            rater = ClassifierRater(rater_classifier)
+        summary = generate(config, stories, output, llm, None if no_cache else cache or "auto", progress, rater)
+    typer.echo(f"wrote {output}/pillars_contextless.jsonl and {output}/pillars_contextual.jsonl")
     for line in summary.lines():
         typer.echo(line)
 

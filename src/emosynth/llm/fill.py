@@ -16,7 +16,6 @@ samplers and defaults as ``Llama.create_chat_completion``, seeded per request.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 
 from emosynth.errors import BackendError
@@ -70,18 +69,14 @@ def acceptable(body: str | None, seen: set[str], max_chars: int | None = None) -
     return bool(key) and key not in seen
 
 
-class TemplateFiller:
-    """Fills request templates on one loaded ``llama_cpp.Llama`` (not thread-safe, like the model itself).
+class FillTools:
+    """What filling needs from one loaded ``llama_cpp.Llama``: token bytes, the masked tokens, the chat prompt, the
+    tokens of fixed text and a seeded sampler chain (computed once per model, cached)."""
 
-    Args:
-        llm: the loaded model.
-        max_redraws: how often a bad hole is drawn again before the last draw stands.
-    """
-
-    def __init__(self, llm, max_redraws: int = 3):
+    def __init__(self, llm):
         import llama_cpp
 
-        self.llm, self.max_redraws, self._llama_cpp = llm, max_redraws, llama_cpp
+        self.llm, self._llama_cpp = llm, llama_cpp
         self._pieces: dict[int, bytes] = {}
         self._banned: dict[int, float] | None = None
         self._formatter = None
@@ -123,7 +118,8 @@ class TemplateFiller:
         result = self._formatter(messages=list(messages))
         return self.llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
 
-    def _sampler(self, request: ChatRequest):
+    def sampler(self, request: ChatRequest):
+        """A fresh sampler chain with ``create_chat_completion``'s samplers and defaults, seeded by the request."""
         from llama_cpp._internals import LlamaSampler
 
         sampler = LlamaSampler()
@@ -146,87 +142,6 @@ class TemplateFiller:
         sampler.add_dist((request.seed or 0) & 0xFFFFFFFF)
         return sampler
 
-    def _evaluate(self, tokens: list[int]) -> None:
-        """Evaluate ``tokens`` after what is already in the context, reusing the longest common prefix."""
-        llm = self.llm
-        keep = 0
-        limit = min(llm.n_tokens, len(tokens) - 1)  # at least one token is evaluated: it gives the next logits
-        while keep < limit and llm.input_ids[keep] == tokens[keep]:
-            keep += 1
-        llm.n_tokens = keep
-        llm.eval(tokens[keep:])
-
-    def _draw(self, sampler, budget: int) -> tuple[bytes, bytes, int, bool]:
-        """Sample one hole within ``budget`` tokens: (its bytes, the part of them not yet evaluated, tokens drawn,
-        whether it closed).
-
-        The token that carries the closing quote is drawn but not evaluated: the bytes before the quote are
-        evaluated together with the fixed text that follows the hole.
-        """
-        raw, drawn = b"", 0
-        while drawn < budget:
-            token = sampler.sample(self.llm._ctx, -1)
-            drawn += 1
-            piece = self.piece(token)
-            at = closing_quote(raw, piece)
-            if at >= 0:
-                return raw + piece[:at], piece[:at], drawn, True
-            raw += piece
-            self.llm.eval([token])
-        return raw, b"", drawn, False
-
-    def fill(self, request: ChatRequest) -> Filled:
-        """Fill ``request.template`` (n + 1 fixed parts around n holes) under the request's sampling settings.
-
-        When a hole still fails after its last redraw, sampling stops: the remaining holes stay empty (the reply is
-        valid JSON that validation rejects with its reason), and an unclosed hole makes ``finish_reason`` "length".
-        """
-        start = time.perf_counter()
-        llm, parts = self.llm, request.template
-        holes = len(parts) - 1
-        prompt = self.prompt_tokens(request.messages)
-        fixed = [llm.tokenize(p.encode("utf-8"), add_bos=False, special=False) for p in parts]
-        needed = len(prompt) + sum(map(len, fixed)) + request.max_tokens
-        if needed > llm.n_ctx():
-            raise BackendError(
-                f"llama.cpp refused the request: {len(prompt)} prompt + {sum(map(len, fixed))} template + "
-                f"{request.max_tokens} new tokens exceed the context window (n_ctx={llm.n_ctx()})"
-            )
-        budget = max(1, request.max_tokens // max(holes, 1))  # tokens per draw of a hole
-        sampler = self._sampler(request)
-        try:
-            out = self._fill_holes(sampler, prompt, fixed, parts, budget, request.hole_max_chars)
-        except RuntimeError as exc:  # llama_decode failed (no room left in the KV cache)
-            raise BackendError(f"llama.cpp could not decode: {exc} (n_ctx={llm.n_ctx()})") from exc
-        finally:
-            sampler.close()
-        text, finish, sampled, forced, redraws = out
-        return Filled(text, finish, len(prompt), sampled, forced, redraws, time.perf_counter() - start)
-
-    def _fill_holes(self, sampler, prompt, fixed, parts, budget, max_chars) -> tuple[str, str, int, int, int]:
-        llm = self.llm
-        self._evaluate(prompt + fixed[0])
-        text, seen = [parts[0]], set()
-        sampled, forced, redraws = 0, len(fixed[0]), 0
-        for k in range(len(parts) - 1):
-            hole_start = llm.n_tokens
-            for attempt in range(self.max_redraws + 1):
-                raw, tail, drawn, closed = self._draw(sampler, budget)
-                sampled += drawn
-                body = string_body(raw) if closed else None
-                if acceptable(body, seen, max_chars):
-                    break
-                if attempt < self.max_redraws:  # draw again from the same prefix
-                    redraws += 1
-                    llm.n_tokens = hole_start - 1
-                    llm.eval([int(llm.input_ids[hole_start - 1])])  # the logits the hole started from
-            else:  # the last draw failed too: the reply is lost, stop sampling
-                text += [raw.decode("utf-8", errors="replace") if body is not None else "", *parts[k + 1 :]]
-                return "".join(text), "stop" if closed else "length", sampled, forced, redraws
-            seen.add(normalise(body))
-            text += [raw.decode("utf-8", errors="replace"), parts[k + 1]]
-            if k + 2 < len(parts):
-                after = llm.tokenize(tail + parts[k + 1].encode("utf-8"), add_bos=False, special=False)
-                forced += len(after)
-                llm.eval(after)
-        return "".join(text), "stop", sampled, forced, redraws
+    def tokenize(self, text: bytes) -> list[int]:
+        """Tokens of fixed text (no BOS, special tokens not parsed)."""
+        return self.llm.tokenize(text, add_bos=False, special=False)

@@ -1,7 +1,7 @@
 """One typed options object per backend, and the factory that builds a (cached) backend from it.
 
 A user's option that the chosen backend does not use is an error naming both, never silently dropped
-(``--concurrency 8`` means nothing to in-process llama.cpp). Importing this module imports no backend.
+(``--base-url`` means nothing to in-process llama.cpp). Importing this module imports no backend.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class LlamaCppOptions(_Options):
     model: str | None = None
     n_ctx: int = Field(4096, ge=256)
     n_threads: int | None = Field(None, ge=1)
+    concurrency: int = Field(4, ge=1)  # the fastest of 1, 2, 4, 8 here (benchmarks/results/generation.json)
 
 
 class OpenAIOptions(_Options):

@@ -145,8 +145,8 @@ class RayBackend(LLMBackend):
                 f"{self.n_replicas} replicas x {cpus_per_replica} CPUs do not fit the {free} CPUs free on the cluster"
             )
         kwargs = {"model": model}
-        if inner == "llamacpp":
-            kwargs["n_threads"] = cpus_per_replica
+        if inner == "llamacpp":  # a replica answers one request at a time: one sequence
+            kwargs |= {"n_threads": cpus_per_replica, "concurrency": 1}
         actor = ray.remote(num_cpus=cpus_per_replica)(_Replica)
         self.actors = [actor.remote(inner, kwargs) for _ in range(self.n_replicas)]
         try:

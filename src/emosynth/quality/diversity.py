@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from emosynth.quality.corpus import Corpus
-from emosynth.text import words
+from emosynth.text import near_duplicates
 
 
 def self_bleu(texts: list[str], sample: int = 200, seed: int = 0) -> float | None:
@@ -27,28 +27,12 @@ def self_bleu(texts: list[str], sample: int = 200, seed: int = 0) -> float | Non
 
 
 def near_duplicate_rate(texts: list[str], threshold: float = 0.8, num_perm: int = 128, seed: int = 1) -> float:
-    """Fraction of texts with another text at estimated Jaccard >= ``threshold`` (MinHash LSH, datasketch).
+    """Fraction of texts with another text at estimated Jaccard >= ``threshold`` (``text.near_duplicates``).
 
-    Shingles are word 3-grams; a text shorter than three words is one shingle (itself), so short stock
-    replies such as "Okay." count as duplicates of each other, as they are. LSH candidates are kept only when
-    their estimated Jaccard similarity reaches the threshold. The rate grows with corpus size: compare
-    corpora on samples of the same size (``inspect`` does).
+    The rate grows with corpus size: compare corpora on samples of the same size (``inspect`` does).
     """
-    from datasketch import MinHash, MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    hashes = []
-    for i, text in enumerate(texts):
-        ws = words(text)
-        shingles = {" ".join(ws[k : k + 3]) for k in range(max(1, len(ws) - 2))}
-        m = MinHash(num_perm=num_perm, seed=seed)
-        m.update_batch([s.encode() for s in shingles])
-        lsh.insert(i, m)
-        hashes.append(m)
-    dup = sum(
-        1 for i, m in enumerate(hashes) if any(j != i and hashes[j].jaccard(m) >= threshold for j in lsh.query(m))
-    )
-    return dup / len(texts) if texts else 0.0
+    groups = near_duplicates(texts, threshold, num_perm, seed)
+    return sum(1 for g in groups if g) / len(texts) if texts else 0.0
 
 
 class SentenceEncoder:

@@ -81,7 +81,7 @@ class ClassifierJudge:
         if getattr(self.model, "multi_label", False):
             raise ConfigError(f"{model_dir} is a multi-label classifier; a label judge needs one label per turn")
         self.batch_size = batch_size
-        self.taxonomy = _taxonomy_of(self.model.labels)
+        self.taxonomy = taxonomy_of(self.model.labels)
 
     def judge(self, positions: list[Position]) -> list[str | None]:
         """The classifier's label of each turn, read with its dialogue around it as the model was trained."""
@@ -99,7 +99,7 @@ class ClassifierJudge:
         return [self.model.labels[k] for k in predict(self.model, chosen, self.batch_size)]
 
 
-def _taxonomy_of(labels: list[str]) -> Taxonomy:
+def taxonomy_of(labels: list[str]) -> Taxonomy:
     """The built-in label set a classifier was trained on (its labels, in order)."""
     for tax in builtin_taxonomies().values():
         if list(tax.labels) == list(labels):

@@ -22,25 +22,28 @@ def multi_hot(labels: list, n_classes: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict(
-    model, items: list[TurnItem], batch_size: int = 64, threshold: float = 0.5, features: list[dict] | None = None
-) -> np.ndarray:
-    """Label ids, or for a multi-label model an items x labels 0/1 matrix (sigmoid >= ``threshold``).
+def probabilities(model, items: list[TurnItem], batch_size: int = 64, features: list[dict] | None = None) -> np.ndarray:
+    """An items x labels matrix: each label's sigmoid for a multi-label model, the softmax over labels otherwise.
 
     ``features`` (from ``model.featurize(items)``) skips featurizing again.
     """
     model.eval()
-    multi_label = bool(getattr(model, "multi_label", False))
     features = features if features is not None else model.featurize(items)
-    shape = (len(items), len(model.labels)) if multi_label else (len(items),)
-    out = np.zeros(shape, dtype=int)
+    squash = torch.sigmoid if getattr(model, "multi_label", False) else lambda z: torch.softmax(z, -1)
+    out = np.zeros((len(items), len(model.labels)), dtype=np.float32)
     for batch_ids in sequential_batches([len(f["input_ids"]) for f in features], batch_size):
-        logits = model(**model.collate([features[i] for i in batch_ids]))
-        if multi_label:
-            out[batch_ids] = (torch.sigmoid(logits) >= threshold).int().numpy()
-        else:
-            out[batch_ids] = logits.argmax(-1).numpy()
+        out[batch_ids] = squash(model(**model.collate([features[i] for i in batch_ids]))).numpy()
     return out
+
+
+def predict(
+    model, items: list[TurnItem], batch_size: int = 64, threshold: float = 0.5, features: list[dict] | None = None
+) -> np.ndarray:
+    """Label ids, or for a multi-label model an items x labels 0/1 matrix (sigmoid >= ``threshold``)."""
+    scores = probabilities(model, items, batch_size, features)
+    if getattr(model, "multi_label", False):
+        return (scores >= threshold).astype(int)
+    return scores.argmax(-1)
 
 
 def evaluate(

@@ -1,0 +1,253 @@
+"""Template filling of many requests at once: continuous batching over the sequences of one llama.cpp context.
+
+The in-process form of llama.cpp's ``batched`` example and of its server's parallel slots. Up to ``slots`` requests
+are decoded together, each as one sequence of a context of its own on the already loaded model: every
+``llama_decode`` call carries the next token of every sequence that is sampling and the fixed text of every
+sequence that has just closed a hole, so the weights are read once for all of them. A finished request frees its
+sequence and the next one in line takes it over at once. The chat-template prefix that all prompts of a call share
+is evaluated once and copied into each sequence (``llama_memory_seq_cp``).
+
+Each request keeps its own seeded sampler chain, so answers do not depend on the order requests arrive in; with one
+slot the decoding is that of a single sequence, token for token. With several, the floating-point sums of a
+batch differ slightly from those of a single sequence, so a request can come out differently under another
+``slots`` setting (equally valid; a run with the same setting repeats itself).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from emosynth.errors import BackendError
+from emosynth.llm.base import ChatRequest
+from emosynth.llm.fill import Filled, FillTools, acceptable, closing_quote, string_body
+from emosynth.text import normalise
+
+
+@dataclass
+class _Fill:
+    """One request being filled in sequence ``seq``: where it stands and what it has cost so far."""
+
+    index: int
+    seq: int
+    sampler: object
+    parts: tuple[str, ...]
+    fixed_tokens: int
+    budget: int  # tokens per draw of a hole
+    max_chars: int | None
+    prompt_tokens: int
+    pending: list[int]  # tokens to evaluate next (prompt, fixed text, or the last sampled token)
+    pos: int  # position of the first pending token
+    start: float = field(default_factory=time.perf_counter)
+    hole: int = 0
+    hole_pos: int = 0  # position of the hole's first sampled token
+    before_hole: int = 0  # the token evaluated just before the hole: evaluated again to redraw the hole
+    raw: bytes = b""
+    drawn: int = 0  # tokens drawn in the current draw
+    attempt: int = 0
+    seen: set[str] = field(default_factory=set)
+    text: list[str] = field(default_factory=list)
+    sampled: int = 0
+    redraws: int = 0
+    result: Filled | None = None
+
+    def finish(self, finish_reason: str) -> None:
+        self.result = Filled(
+            "".join(self.text),
+            finish_reason,
+            self.prompt_tokens,
+            self.sampled,
+            self.fixed_tokens,
+            self.redraws,
+            time.perf_counter() - self.start,
+        )
+
+
+class BatchFiller:
+    """Fills request templates, ``slots`` at a time, on a context of its own over ``llm``'s loaded weights.
+
+    Args:
+        llm: the loaded ``llama_cpp.Llama``.
+        slots: sequences decoded together.
+        n_ctx: the context window of each sequence (the backend's ``n_ctx``).
+        max_redraws: how often a bad hole is drawn again before the last draw stands.
+        n_batch: the most tokens one ``llama_decode`` call takes.
+    """
+
+    def __init__(self, llm, slots: int, n_ctx: int, max_redraws: int = 3, n_batch: int = 512):
+        import llama_cpp
+        from llama_cpp._internals import LlamaBatch, LlamaContext
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        self.tools, self.slots, self.n_ctx, self.max_redraws = FillTools(llm), slots, n_ctx, max_redraws
+        self._llama_cpp = llama_cpp
+        params = llama_cpp.llama_context_default_params()
+        # one KV cache shared by all sequences: copying the common prefix only tags its cells
+        params.n_ctx = slots * n_ctx + n_batch
+        params.n_batch = params.n_ubatch = n_batch
+        params.n_seq_max = slots + 1  # the last sequence holds the shared prefix
+        params.kv_unified = True
+        params.n_threads = llm.context_params.n_threads
+        params.n_threads_batch = llm.context_params.n_threads_batch
+        params.flash_attn_type = llm.context_params.flash_attn_type
+        try:
+            # quiet: llama.cpp warns that the shared cache is longer than the model's training context, but
+            # positions count per sequence, and each stays within n_ctx
+            with suppress_stdout_stderr(disable=False):
+                self.ctx = LlamaContext(model=llm._model, params=params, verbose=False)
+        except ValueError as exc:
+            raise BackendError(f"llama.cpp could not make a context for {slots} parallel sequences: {exc}") from exc
+        self.batch = LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
+        self.n_batch = n_batch
+
+    def close(self) -> None:
+        """Free the context and the batch (the model stays loaded)."""
+        self.batch.close()
+        self.ctx.close()
+
+    def fill(self, request: ChatRequest) -> Filled:
+        """Fill one request's template."""
+        return next(self.fill_many([request]))[1]
+
+    def fill_many(self, requests: Sequence[ChatRequest]) -> Iterator[tuple[int, Filled]]:
+        """Fill every request's template; yields ``(position, filled)`` as each finishes.
+
+        Every request is checked against the context window before anything is decoded.
+        """
+        tools = self.tools
+        prompts = [tools.prompt_tokens(r.messages) for r in requests]
+        fixed = [[tools.tokenize(p.encode("utf-8")) for p in r.template] for r in requests]
+        for request, prompt, parts in zip(requests, prompts, fixed):
+            if len(prompt) + sum(map(len, parts)) + request.max_tokens > self.n_ctx:
+                raise BackendError(
+                    f"llama.cpp refused the request: {len(prompt)} prompt + {sum(map(len, parts))} template + "
+                    f"{request.max_tokens} new tokens exceed the context window (n_ctx={self.n_ctx})"
+                )
+        self.ctx.kv_cache_clear()
+        prefix = self._shared_prefix(prompts)
+        waiting = list(range(len(requests)))[::-1]
+        running: dict[int, _Fill] = {}
+        try:
+            while waiting or running:
+                for seq in range(self.slots):
+                    if seq not in running and waiting:
+                        i = waiting.pop()
+                        running[seq] = self._start(i, seq, requests[i], prompts[i], fixed[i], prefix)
+                self._step(running)
+                for seq, fill in list(running.items()):
+                    if fill.result is not None:
+                        del running[seq]
+                        fill.sampler.close()
+                        self.ctx.kv_cache_seq_rm(seq, -1, -1)
+                        yield fill.index, fill.result
+        except RuntimeError as exc:  # llama_decode failed (no room left in the KV cache)
+            raise BackendError(f"llama.cpp could not decode: {exc} (n_ctx={self.n_ctx})") from exc
+        finally:
+            for fill in running.values():
+                fill.sampler.close()
+
+    def _shared_prefix(self, prompts: list[list[int]]) -> list[int]:
+        """Evaluate the tokens every prompt starts with once, into the prefix sequence (none for one prompt)."""
+        if len(prompts) < 2:
+            return []
+        n = 0
+        shortest = min(map(len, prompts)) - 1  # each prompt keeps a token of its own: it gives the first logits
+        while n < shortest and all(p[n] == prompts[0][n] for p in prompts):
+            n += 1
+        prefix = prompts[0][:n]
+        for start in range(0, n, self.n_batch):
+            self.batch.reset()
+            for k, token in enumerate(prefix[start : start + self.n_batch]):
+                self._add(token, start + k, self.slots, False)
+            self.ctx.decode(self.batch)
+        return prefix
+
+    def _start(self, index, seq, request, prompt, fixed, prefix) -> _Fill:
+        if prefix:
+            self.ctx.kv_cache_seq_cp(self.slots, seq, -1, -1)
+        holes = len(request.template) - 1
+        return _Fill(
+            index=index,
+            seq=seq,
+            sampler=self.tools.sampler(request),
+            parts=request.template,
+            fixed_tokens=len(fixed[0]),
+            budget=max(1, request.max_tokens // max(holes, 1)),
+            max_chars=request.hole_max_chars,
+            prompt_tokens=len(prompt),
+            pending=prompt[len(prefix) :] + fixed[0],
+            pos=len(prefix),
+            text=[request.template[0]],
+        )
+
+    def _add(self, token: int, pos: int, seq: int, logits: bool) -> int:
+        batch = self.batch.batch
+        i = batch.n_tokens
+        batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, pos, 1, logits
+        batch.seq_id[i][0] = seq
+        batch.n_tokens = i + 1
+        return i
+
+    def _step(self, running: dict[int, _Fill]) -> None:
+        """One ``llama_decode``: the pending tokens of the running fills (as many as fit), then one sample each for
+        the fills whose pending tokens are all in."""
+        self.batch.reset()
+        room, ready = self.n_batch, []
+        for fill in running.values():
+            take = fill.pending[:room]
+            if not take:
+                continue
+            done = len(take) == len(fill.pending)
+            for k, token in enumerate(take):
+                row = self._add(token, fill.pos + k, fill.seq, done and k == len(take) - 1)
+            fill.pos += len(take)
+            fill.pending = fill.pending[len(take) :]
+            room -= len(take)
+            if done:
+                if fill.drawn == 0 and not fill.raw:  # the fixed text before a hole is in: the hole starts here
+                    fill.hole_pos, fill.before_hole = fill.pos, take[-1]
+                ready.append((fill, row))
+        self.ctx.decode(self.batch)
+        for fill, row in ready:
+            self._advance(fill, fill.sampler.sample(self.ctx, row))
+
+    def _advance(self, fill: _Fill, token: int) -> None:
+        """Take one sampled token: go on sampling, close the hole (accepting it or drawing it again), or finish."""
+        fill.sampled += 1
+        fill.drawn += 1
+        piece = self.tools.piece(token)
+        at = closing_quote(fill.raw, piece)
+        if at < 0 and fill.drawn < fill.budget:
+            fill.raw += piece
+            fill.pending = [token]
+            return
+        closed = at >= 0
+        raw = fill.raw + piece[:at] if closed else fill.raw + piece
+        body = string_body(raw) if closed else None
+        fill.raw, fill.drawn = b"", 0
+        if acceptable(body, fill.seen, fill.max_chars):
+            self._next_hole(fill, body, raw, piece[:at])
+        elif fill.attempt < self.max_redraws:  # draw again from the same prefix
+            fill.attempt += 1
+            fill.redraws += 1
+            self.ctx.kv_cache_seq_rm(fill.seq, fill.hole_pos - 1, -1)
+            fill.pos, fill.pending = fill.hole_pos - 1, [fill.before_hole]
+        else:  # the last draw failed too: the reply is lost (validation rejects it), stop sampling
+            last = raw.decode("utf-8", errors="replace") if body is not None else ""
+            fill.text += [last, *fill.parts[fill.hole + 1 :]]
+            fill.finish("stop" if closed else "length")
+
+    def _next_hole(self, fill: _Fill, body: str, raw: bytes, tail: bytes) -> None:
+        """The hole stands: write it and the fixed text after it; evaluate that text (with the part of the closing
+        token before its quote) unless the reply is complete."""
+        fill.seen.add(normalise(body))
+        fill.hole += 1
+        fill.attempt = 0
+        fill.text += [raw.decode("utf-8", errors="replace"), fill.parts[fill.hole]]
+        if fill.hole == len(fill.parts) - 1:
+            fill.finish("stop")
+            return
+        after = self.tools.tokenize(tail + fill.parts[fill.hole].encode("utf-8"))
+        fill.fixed_tokens += len(after)
+        fill.pending = after

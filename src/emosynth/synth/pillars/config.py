@@ -1,0 +1,96 @@
+"""The one typed configuration of an Emo Pillars run (saved beside every output)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from emosynth.errors import ConfigError, validated
+
+# Fields that change what the examples look like: resuming into an output made with other values is refused.
+IDENTITY_FIELDS = (
+    "taxonomy",
+    "seed",
+    "passage_words",
+    "max_characters",
+    "per_call",
+    "contexts_per_call",
+    "targets",
+    "decoding",
+    "temperature",
+    "top_p",
+    "repeat_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "utterance_chars",
+    "context_chars",
+    "prompt_versions",
+)
+SAMPLING_FIELDS = ("temperature", "top_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
+SHAPES = "one short exclamation or question, one plain sentence, one longer remark of two sentences"
+
+
+class PillarsConfig(BaseModel):
+    """Settings of ``emosynth generate pillars``.
+
+    ``n`` counts context-less examples asked for: ``ceil(n / per_call)`` utterance calls, each over one
+    (passage, character, target emotion); ``contexts_per_call`` of each call's utterances also get a context and
+    become contextual examples (the paper's 1:3 ratio of contextual to context-less examples by default).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    taxonomy: str = "goemotions"
+    n: int = Field(90, ge=1)
+    seed: int = 0
+    passage_words: int = Field(300, ge=20, le=2000)
+    max_characters: int = Field(4, ge=1, le=10)
+    per_call: int = Field(3, ge=1, le=10)
+    contexts_per_call: int = Field(1, ge=0, le=10)
+    targets: dict[str, float] | None = None  # None: balanced over all labels; else relative weights per label
+    decoding: Literal["template", "schema"] = "template"
+    max_attempts: int = Field(3, ge=1, le=20)
+    temperature: float = Field(0.9, ge=0.0, le=2.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    repeat_penalty: float = Field(1.1, ge=1.0, le=2.0)
+    presence_penalty: float = Field(0.3, ge=-2.0, le=2.0)
+    frequency_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    utterance_chars: int = Field(240, ge=20, le=2000)
+    # selection (recomputed at the end of every run, so changing them only rebuilds the example files)
+    min_words: int = Field(2, ge=1)
+    max_words: int = Field(60, ge=2)
+    label_threshold: float = Field(0.3, gt=0.0, lt=1.0, description="a rater's score that makes a label")
+    context_chars: int = Field(400, ge=40, le=4000)
+    prompt_versions: dict[str, str] = {
+        "characters": "pillars_characters.v1",
+        "utterances": "pillars_utterances.v1",
+        "context": "pillars_context.v1",
+    }
+
+    @model_validator(mode="after")
+    def _contexts(self) -> PillarsConfig:
+        if self.contexts_per_call > self.per_call:
+            raise ValueError(f"contexts_per_call ({self.contexts_per_call}) exceeds per_call ({self.per_call})")
+        if self.targets is not None and (not self.targets or min(self.targets.values()) < 0):
+            raise ValueError("targets needs at least one label and no negative weight")
+        return self
+
+    @property
+    def calls(self) -> int:
+        """Utterance calls the run makes."""
+        return -(-self.n // self.per_call)
+
+    @classmethod
+    def create(cls, **values) -> PillarsConfig:
+        """Build from explicit values (``None`` values keep the defaults)."""
+        config = validated(cls, **{k: v for k, v in values.items() if v is not None})
+        if config.targets:
+            from emosynth.taxonomy import get_taxonomy
+
+            taxonomy = get_taxonomy(config.taxonomy)
+            try:
+                config.targets = {taxonomy.check(label): w for label, w in config.targets.items()}
+            except ConfigError as exc:
+                raise ConfigError(f"targets: {exc}") from exc
+        return config

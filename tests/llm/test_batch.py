@@ -1,0 +1,80 @@
+"""Continuous batching of template fills, with the real SmolLM2 model."""
+
+import json
+
+import pytest
+
+from emosynth.errors import BackendError
+from emosynth.llm.base import ChatRequest
+from emosynth.llm.llamacpp import LlamaCppBackend
+
+pytestmark = pytest.mark.slow
+
+TEMPLATE = (
+    '{"turns": [{"speaker": "Ana", "utterance": "',
+    '"}, {"speaker": "Ben", "utterance": "',
+    '"}, {"speaker": "Ana", "utterance": "',
+    '"}]}',
+)
+
+
+def requests(n: int, max_tokens: int = 90) -> list[ChatRequest]:
+    return [
+        ChatRequest(
+            (
+                {"role": "system", "content": "You write short dialogues."},
+                {"role": "user", "content": f"Three lines of a chat between Ana and Ben about topic number {k}."},
+            ),
+            max_tokens=max_tokens,
+            seed=k,
+            template=TEMPLATE,
+            hole_max_chars=120,
+        )
+        for k in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def three_slots():
+    backend = LlamaCppBackend("smollm2-135m", n_ctx=2048, concurrency=3)
+    yield backend
+    backend.close()
+
+
+def test_one_slot_decodes_each_request_as_alone_whatever_comes_with_it():
+    batch = requests(4)
+    one_slot = LlamaCppBackend("smollm2-135m", n_ctx=2048, concurrency=1)
+    try:
+        together = dict(one_slot.complete_many(batch))
+        reversed_order = dict(one_slot.complete_many(batch[::-1]))
+        alone = one_slot.complete(batch[2])
+    finally:
+        one_slot.close()
+    assert [together[i].text for i in range(4)] == [reversed_order[3 - i].text for i in range(4)]
+    assert alone.text == together[2].text  # a request alone: the same tokens
+
+
+def test_parallel_sequences_each_answer_their_own_request_once(three_slots):
+    batch = requests(5)
+    answers = list(three_slots.complete_many(batch))
+    assert sorted(i for i, _ in answers) == list(range(5))  # every request once, in completion order
+    for _, completion in answers:
+        turns = json.loads(completion.text)["turns"]
+        assert [t["speaker"] for t in turns] == ["Ana", "Ben", "Ana"]
+        assert completion.completion_tokens > 0 and completion.extra["forced_tokens"] > 0
+        if completion.finish_reason == "stop" and completion.extra["redraws"] == 0:
+            assert all(t["utterance"].strip() for t in turns)
+    # a run repeats itself under the same setting
+    assert [c.text for _, c in sorted(answers)] == [c.text for _, c in sorted(three_slots.complete_many(batch))]
+
+
+def test_schema_requests_in_a_parallel_call_are_answered_too(three_slots):
+    plain = ChatRequest(({"role": "user", "content": "Say hi."},), max_tokens=8, seed=1)
+    answers = dict(three_slots.complete_many([*requests(2), plain]))
+    assert set(answers) == {0, 1, 2} and answers[2].extra == {} and answers[0].extra["forced_tokens"] > 0
+
+
+def test_a_request_beyond_the_context_window_is_refused_before_any_decoding(three_slots):
+    too_long = requests(1, max_tokens=5000)
+    with pytest.raises(BackendError, match=r"exceed the context window \(n_ctx=2048\)"):
+        list(three_slots.complete_many([*requests(2), *too_long]))

@@ -1,0 +1,222 @@
+"""Emo Pillars generation: the stages' parsers, the run's bookkeeping (scripted model) and a real run (SmolLM2)."""
+
+import json
+
+import pytest
+
+from emosynth.data.io import iter_jsonl, sidecar
+from emosynth.errors import ConfigError
+from emosynth.llm.base import Completion, LLMBackend
+from emosynth.records import Passage
+from emosynth.synth.parse import InvalidOutput
+from emosynth.synth.pillars import stages
+from emosynth.synth.pillars.config import PillarsConfig
+from emosynth.synth.pillars.run import PillarsSynthesizer
+from emosynth.taxonomy import get_taxonomy
+
+PASSAGE = Passage("tale/0", "tale", 0, "The fox met the hen by the well. The hen ran home.", "jsonl")
+STORIES = [
+    {"id": "fox", "text": "The fox met the hen by the well. 'Stop!' cried the hen, and she ran home to her chicks."},
+    {"id": "rain", "text": "It rained for three days and the river rose over the fields."},
+    {"id": "king", "text": "The old king gave his ring to the youngest son, and the two elder brothers were angry."},
+]
+
+
+def test_a_characters_reply_is_parsed_with_duplicates_merged_and_none_is_fine():
+    reply = {"characters": [{"name": "The Fox", "role": "trickster", "traits": "sly", "situation": "meets the hen"}]}
+    reply["characters"] += [{"name": "the fox!", "role": "", "traits": "", "situation": ""}, {"name": "Hen"}]
+    got = stages.parse_characters(json.dumps(reply), PASSAGE, max_characters=4)
+    assert [(c.id, c.name) for c in got] == [("tale/0#0", "The Fox"), ("tale/0#1", "Hen")]
+    assert got[0].description() == "The Fox, trickster; sly. meets the hen"
+    assert stages.parse_characters('{"characters": []}', PASSAGE, 4) == []
+    with pytest.raises(InvalidOutput) as exc:
+        stages.parse_characters('{"people": 3}', PASSAGE, 4)
+    assert exc.value.reason == "schema"
+
+
+def test_utterances_keep_the_good_items_and_count_the_others():
+    reply = json.dumps({"utterances": ["I can't believe it!", "", "i can't believe it", "x" * 300, "Oh, thank you."]})
+    kept, dropped = stages.parse_utterances(reply, k=5, max_chars=200)
+    assert kept == ["I can't believe it!", "Oh, thank you."]
+    assert dropped == ["empty_utterance", "repeated_utterance", "too_long"]
+    with pytest.raises(InvalidOutput) as exc:
+        stages.parse_utterances('{"utterances": ["", " "]}', k=2, max_chars=200)
+    assert exc.value.reason == "empty_utterance"
+
+
+def test_a_context_must_say_something_other_than_the_utterance():
+    assert stages.parse_context('{"context": "The hen lost  her chicks."}', "Where are they?", 400) == (
+        "The hen lost her chicks."
+    )
+    for reply, reason in [
+        ('{"context": ""}', "empty_context"),
+        ('{"context": "She says: where are they? loudly"}', "context_quotes_utterance"),
+        ('{"context": "' + "a" * 500 + '"}', "too_long"),
+    ]:
+        with pytest.raises(InvalidOutput) as exc:
+            stages.parse_context(reply, "Where are they?", 400)
+        assert exc.value.reason == reason
+
+
+def test_templates_and_schemas_describe_the_same_reply():
+    template = stages.strings_template("utterances", 3)
+    filled = template[0] + "a" + template[1] + "b" + template[2] + "c" + template[3]
+    assert json.loads(filled) == {"utterances": ["a", "b", "c"]}
+    assert json.loads("x".join(stages.strings_template("context", 0))) == {"context": "x"}
+    assert stages.strings_schema("utterances", 3, 50)["properties"]["utterances"]["maxItems"] == 3
+
+
+def test_balanced_targets_give_every_label_once_per_round():
+    synth = PillarsSynthesizer(PillarsConfig.create(n=60), ScriptedStoryteller(), [PASSAGE])
+    labels = get_taxonomy("goemotions").labels
+    first, second = [synth.target(k) for k in range(28)], [synth.target(k) for k in range(28, 56)]
+    assert sorted(first) == sorted(second) == sorted(labels) and first != second
+    weighted = PillarsSynthesizer(PillarsConfig.create(n=60, targets={"Joy": 1, "anger": 0}), ScriptedStoryteller(), [])
+    assert {weighted.target(k) for k in range(40)} == {"joy"}
+    with pytest.raises(ConfigError, match="targets: Unknown label 'glee'"):
+        PillarsConfig.create(targets={"glee": 1})
+
+
+class ScriptedStoryteller(LLMBackend):
+    """Stands in for the LLM (not the pipeline under test): characters for passages that have a name in them, the
+    same two utterances for every call (the second call of each passage repeats one), and a context."""
+
+    name, model_id = "scripted", "storyteller"
+
+    def __init__(self):
+        self.calls = 0
+
+    def complete(self, request):
+        self.calls += 1
+        prompt = request.messages[-1]["content"]
+        if "List up to" in prompt:
+            who = [n for n in ("fox", "hen", "king") if n in prompt.split('"""')[1]]
+            reply = {"characters": [{"name": n, "role": "r", "traits": "t", "situation": "s"} for n in who]}
+        elif "different things" in prompt:
+            n = self.calls
+            reply = {
+                "utterances": [
+                    f"I never thought I would see {n} geese today!",
+                    f"i never thought I would see {n} GEESE today",
+                    f"Well, that makes {n} of us.",
+                ]
+            }
+        else:
+            reply = {"context": f"Something happened, number {self.calls}."}
+        return Completion(json.dumps(reply), "stop", 10, 20, self.model_id)
+
+
+def test_a_run_counts_every_stage_and_a_rerun_makes_no_call(tmp_path):
+    from emosynth.data.stories import load_passages
+
+    corpus = tmp_path / "stories.jsonl"
+    corpus.write_text("".join(json.dumps(s) + "\n" for s in STORIES), encoding="utf-8")
+    passages = load_passages(corpus, 300)
+    config = PillarsConfig.create(n=4, per_call=3, contexts_per_call=1)  # 2 utterance calls
+    llm = ScriptedStoryteller()
+    out = tmp_path / "run" / "pillars.jsonl"
+    summary = PillarsSynthesizer(config, llm, passages, "stories.jsonl").run(out)
+    d = summary.to_dict()
+    assert d["passages_without_characters"] == 1 and d["passages_read"] == 3  # the rain has nobody in it
+    assert d["stages"]["characters"]["calls"] == 3 and d["stages"]["utterances"]["calls"] == 2
+    assert d["dropped_utterances"] == {"repeated_utterance": 2}  # one per call, the reply kept
+    assert d["contextless_examples"] == 4 and d["contextual_examples"] == 2
+    assert d["llm_calls"] == 3 + 2 + 2 and d["calls_per_accepted_example"] == 1.75
+    contextless = [obj for _, obj in iter_jsonl(out.with_name("pillars_contextless.jsonl"))]
+    contextual = [obj for _, obj in iter_jsonl(out.with_name("pillars_contextual.jsonl"))]
+    assert len({e["id"] for e in contextless}) == 4 and {e["id"] for e in contextual} <= {e["id"] for e in contextless}
+    assert all(e["context"] and e["metadata"]["character_description"] for e in contextual)
+    assert {e["metadata"]["story"] for e in contextless} == {"fox", "king"}
+    calls = llm.calls
+    again = PillarsSynthesizer(config, llm, passages, "stories.jsonl").run(out).to_dict()
+    assert llm.calls == calls and again["llm_calls"] == 0 and again["contextless_examples"] == 4
+    assert json.loads(sidecar(out, "config.json").read_text())["stories"] == "stories.jsonl"
+    with pytest.raises(ConfigError, match="was generated with per_call=3, not 2"):
+        PillarsSynthesizer(config.model_copy(update={"per_call": 2}), llm, passages, "stories.jsonl").run(out)
+
+
+class Unreadable(ScriptedStoryteller):
+    """Stands in for the LLM: answers the utterance stage with text that is not JSON."""
+
+    def complete(self, request):
+        completion = super().complete(request)
+        if "different things" in request.messages[-1]["content"]:
+            completion.text = "Sure! Here are some lines"
+        return completion
+
+
+def test_a_call_that_fails_every_attempt_is_recorded_with_its_reason(tmp_path):
+    config = PillarsConfig.create(n=3, max_attempts=2)
+    out = tmp_path / "pillars.jsonl"
+    passage = Passage("tale/0", "tale", 0, "The fox.")
+    d = PillarsSynthesizer(config, Unreadable(), [passage]).run(out).to_dict()
+    assert d["stages"]["utterances"]["rejected_attempts"] == {"unparseable": 2}
+    assert d["stages"]["utterances"]["failed"] == {"unparseable": 1} and d["contextless_examples"] == 0
+    [rejection] = [obj for _, obj in iter_jsonl(sidecar(out, "rejected.jsonl"))]
+    assert rejection["id"] == "utterances:pillars-s0-000000" and len(rejection["attempts"]) == 2
+
+
+@pytest.mark.slow
+def test_a_real_model_writes_examples_from_stories(smollm, tmp_path):
+    corpus = tmp_path / "stories.jsonl"
+    corpus.write_text("".join(json.dumps(s) + "\n" for s in STORIES), encoding="utf-8")
+    from emosynth.data.stories import load_passages
+
+    config = PillarsConfig.create(n=3, per_call=3, max_attempts=2)
+    out = tmp_path / "pillars.jsonl"
+    summary = PillarsSynthesizer(config, smollm, load_passages(corpus, 300), "stories.jsonl").run(out).to_dict()
+    assert summary["stages"]["characters"]["calls"] == 3 and summary["stages"]["characters"]["completion_tokens"] > 0
+    # seeded: this model names characters and writes utterances for this corpus; the loop below is not vacuous
+    assert summary["contextless_examples"] >= 1 and summary["contextual_examples"] <= summary["contextless_examples"]
+    assert summary["stages"]["utterances"]["forced_tokens"] > 0  # the template was filled, not sampled
+    for _, obj in iter_jsonl(out.with_name("pillars_contextless.jsonl")):
+        assert obj["text"].strip() and obj["labels"] == [obj["metadata"]["target"]] and obj["taxonomy"] == "goemotions"
+
+
+def ex(uid: str, text: str, target: str, context: str | None = None):
+    from emosynth.records import Example
+
+    return Example(uid, text, [target], "goemotions", context, metadata={"target": target})
+
+
+def test_filters_drop_by_reason_in_order():
+    from emosynth.synth.pillars.select import apply_filters
+
+    examples = [
+        ex("a", "Oh!", "surprise"),
+        ex("b", "I will never forgive you for what you did to my little brother today.", "anger"),
+        ex("c", "I am so angry with you right now.", "anger"),  # names its target
+        ex("d", "Je ne sais pas pourquoi tu es parti sans moi.", "sadness"),
+        ex("e", "I will never forgive you for what you did to my little brother today!", "anger"),
+        ex("f", "I will never forgive you for what you did to my little brother today, never.", "anger"),
+        ex("g", "What a lovely surprise to find you waiting at the old gate.", "joy"),
+    ]
+    kept, dropped = apply_filters(examples, min_words=2, max_words=30)
+    assert [e.id for e in kept] == ["b", "g"]
+    assert dropped == {"too_short": 1, "leakage": 1, "not_english": 1, "duplicate": 1, "near_duplicate": 1}
+
+
+class FixedRater:
+    """Stands in for a classifier (not the selection under test): fixed scores on the 7 Ekman-like MELD labels."""
+
+    name, identity, reads_context = "classifier", "fixed", True
+    taxonomy = get_taxonomy("meld")
+
+    def rate(self, examples):
+        # neutral joy surprise anger sadness disgust fear
+        return [
+            [0.1, 0.9, 0.4, 0.0, 0.0, 0.0, 0.0] if "glad" in e.text else [0.8, 0.0, 0.0, 0.2, 0.0, 0.0, 0.0]
+            for e in examples
+        ]
+
+
+def test_soft_labels_keep_scores_map_labels_and_drop_unconfirmed_targets():
+    from emosynth.synth.pillars.select import soft_labels
+
+    goemotions = get_taxonomy("goemotions")
+    examples = [ex("a", "I am glad you came back home.", "joy"), ex("b", "Fine, have it your way.", "anger")]
+    kept, dropped, outside = soft_labels(examples, FixedRater(), goemotions, threshold=0.3)
+    assert [e.id for e in kept] == ["a"] and dropped == {"target_not_confirmed": 1}
+    # MELD joy and surprise map onto GoEmotions joy and surprise; scores stay with the example
+    assert kept[0].labels == ["joy", "surprise"] and kept[0].metadata["scores"]["joy"] == 0.9
+    assert kept[0].metadata["rater"] == "fixed" and outside == {}
