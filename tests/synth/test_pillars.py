@@ -112,7 +112,7 @@ def test_a_run_counts_every_stage_and_a_rerun_makes_no_call(tmp_path):
     corpus = tmp_path / "stories.jsonl"
     corpus.write_text("".join(json.dumps(s) + "\n" for s in STORIES), encoding="utf-8")
     passages = load_passages(corpus, 300)
-    config = PillarsConfig.create(n=4, per_call=3, contexts_per_call=1)  # 2 utterance calls
+    config = PillarsConfig.create(n=4, per_call=3, contexts_per_call=1, calls_per_passage=1)  # 2 utterance calls
     llm = ScriptedStoryteller()
     out = tmp_path / "run" / "pillars.jsonl"
     summary = PillarsSynthesizer(config, llm, passages, "stories.jsonl").run(out)
@@ -133,6 +133,18 @@ def test_a_run_counts_every_stage_and_a_rerun_makes_no_call(tmp_path):
     assert json.loads(sidecar(out, "config.json").read_text())["stories"] == "stories.jsonl"
     with pytest.raises(ConfigError, match="was generated with per_call=3, not 2"):
         PillarsSynthesizer(config.model_copy(update={"per_call": 2}), llm, passages, "stories.jsonl").run(out)
+
+
+def test_calls_on_one_passage_take_its_characters_in_turn(tmp_path):
+    passage = Passage("tale/0", "tale", 0, "The fox met the hen.")
+    config = PillarsConfig.create(n=6, per_call=3, calls_per_passage=2)  # 2 calls, both on the one passage
+    llm = ScriptedStoryteller()
+    out = tmp_path / "pillars.jsonl"
+    d = PillarsSynthesizer(config, llm, [passage]).run(out).to_dict()
+    assert d["stages"]["characters"]["calls"] == 1 and d["stages"]["utterances"]["calls"] == 2
+    calls = [obj for _, obj in iter_jsonl(sidecar(out, "utterances.jsonl"))]
+    assert sorted(c["character"]["name"] for c in calls) == ["fox", "hen"]
+    assert len({c["target"] for c in calls}) == 2
 
 
 class Unreadable(ScriptedStoryteller):

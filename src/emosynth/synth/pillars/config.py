@@ -14,6 +14,7 @@ IDENTITY_FIELDS = (
     "seed",
     "passage_words",
     "max_characters",
+    "calls_per_passage",
     "per_call",
     "contexts_per_call",
     "targets",
@@ -35,8 +36,9 @@ class PillarsConfig(BaseModel):
     """Settings of ``emosynth generate pillars``.
 
     ``n`` counts context-less examples asked for: ``ceil(n / per_call)`` utterance calls, each over one
-    (passage, character, target emotion); ``contexts_per_call`` of each call's utterances also get a context and
-    become contextual examples (the paper's 1:3 ratio of contextual to context-less examples by default).
+    (passage, character, target emotion), ``calls_per_passage`` of them on each passage (its characters in turn, so
+    one characters call serves several utterance calls); ``contexts_per_call`` of each call's utterances also get a
+    context and become contextual examples (the paper's 1:3 ratio of contextual to context-less examples by default).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -46,6 +48,7 @@ class PillarsConfig(BaseModel):
     seed: int = 0
     passage_words: int = Field(300, ge=20, le=2000)
     max_characters: int = Field(4, ge=1, le=10)
+    calls_per_passage: int = Field(3, ge=1, le=28)  # utterance calls per passage, on different characters in turn
     per_call: int = Field(3, ge=1, le=10)
     contexts_per_call: int = Field(1, ge=0, le=10)
     targets: dict[str, float] | None = None  # None: balanced over all labels; else relative weights per label
@@ -80,6 +83,11 @@ class PillarsConfig(BaseModel):
     def calls(self) -> int:
         """Utterance calls the run makes."""
         return -(-self.n // self.per_call)
+
+    @property
+    def passages(self) -> int:
+        """Passages with characters the run needs."""
+        return -(-self.calls // self.calls_per_passage)
 
     @classmethod
     def create(cls, **values) -> PillarsConfig:

@@ -6,8 +6,9 @@ a rerun skips what is in them, so a killed run loses at most the requests in fli
 response cache). The example files (``pillars_contextless.jsonl``, ``pillars_contextual.jsonl``) are rebuilt from
 the stage files at the end of every run.
 
-Call ``k`` of ``ceil(n / per_call)`` takes the k-th passage (seeded order) that has characters, one of them
-(seeded), and the k-th target emotion (balanced: every label once per round, in a seeded order per round).
+Call ``k`` of ``ceil(n / per_call)`` takes passage ``k // calls_per_passage`` of those with characters (seeded
+order), its characters in turn from a seeded one, and the k-th target emotion (balanced: every label once per
+round, in a seeded order per round).
 """
 
 from __future__ import annotations
@@ -126,12 +127,13 @@ class PillarsSynthesizer:
                 yield item, result
 
     def _characters(self, config, path: Path, rejected: JsonlWriter, summary) -> dict[str, list[Character]]:
-        """Stage 1 over passages in order until ``config.calls`` passages with characters are known."""
+        """Stage 1 over passages in order until ``config.passages`` passages with characters are known."""
         known = {obj["passage"]: [Character(**c) for c in obj["characters"]] for _, obj in _lines(path)}
         with JsonlWriter(path) as writer:
             position = 0
-            while sum(1 for p in self.order[:position] if known.get(p)) < config.calls and position < len(self.order):
-                missing = config.calls - sum(1 for p in self.order[:position] if known.get(p))
+            while (missing := config.passages - sum(1 for p in self.order[:position] if known.get(p))) > 0:
+                if position >= len(self.order):
+                    break
                 wave = self.order[position : position + missing + 2]
                 position += len(wave)
                 todo = [(p,) for p in wave if p not in known and f"characters:{p}" not in self.given_up]
@@ -159,12 +161,13 @@ class PillarsSynthesizer:
         grounded = [p for p in self.order if characters.get(p)]
         done = {obj["id"]: obj for _, obj in _lines(path)}
         todo = []
-        for k in range(min(config.calls, len(grounded)) if grounded else 0):
+        for k in range(min(config.calls, len(grounded) * config.calls_per_passage)):
             call_id = f"pillars-s{config.seed}-{k:06d}"
             if call_id in done or f"utterances:{call_id}" in self.given_up:
                 continue
-            pid = grounded[k]
-            character = rng_for(config.seed, "character", k).choice(characters[pid])
+            pid, turn = grounded[k // config.calls_per_passage], k % config.calls_per_passage
+            cast = characters[pid]
+            character = cast[(rng_for(config.seed, "character", pid).randrange(len(cast)) + turn) % len(cast)]
             todo.append((call_id, pid, character, self.target(k)))
 
         def request(item, attempt):
