@@ -1,0 +1,70 @@
+"""Emo Pillars generation cost, from the summary of a run of ``emosynth generate pillars`` (by default the committed
+sample in ``data/samples/``): LLM calls, generated tokens and wall time per accepted context-less example.
+
+A sample made over several sessions is several invocations: each invocation's summary is appended to ``runs`` (the
+ones already recorded are recognised by their summary), and the totals are over all of them.
+
+    .venv/bin/python benchmarks/pillars_generation.py [--summary data/samples/pillars.summary.json]
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from machine import describe
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def row(summary: dict) -> dict:
+    """What one invocation cost and added."""
+    stages = summary["stages"]
+    return {
+        "new_contextless_examples": summary["new_contextless_examples"],
+        "llm_calls": summary["llm_calls"],
+        "calls_per_stage": {name: s["calls"] - s["cached"] for name, s in stages.items()},
+        "generated_tokens": sum(s["completion_tokens"] for s in stages.values()),
+        "wall_seconds": summary["wall_seconds"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--summary", type=Path, default=ROOT / "data" / "samples" / "pillars.summary.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pillars_generation.json")
+    args = parser.parse_args()
+    summary = json.loads(args.summary.read_text())
+    config = json.loads(args.summary.with_name("pillars.config.json").read_text())
+    previous = json.loads(args.out.read_text()) if args.out.exists() else {"runs": []}
+    runs = previous["runs"]
+    this = row(summary) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}
+    if not any({k: r[k] for k in row(summary)} == row(summary) for r in runs):
+        runs.append(this)
+    accepted = sum(r["new_contextless_examples"] for r in runs)
+    calls = sum(r["llm_calls"] for r in runs)
+    tokens = sum(r["generated_tokens"] for r in runs)
+    seconds = sum(r["wall_seconds"] for r in runs)
+    result = {
+        "sample": args.summary.relative_to(ROOT).as_posix() if args.summary.is_relative_to(ROOT) else str(args.summary),
+        "model": config["model"],
+        "backend": config["backend"],
+        "llm_calls": calls,
+        "accepted_examples": accepted,
+        "contextless_examples": summary["contextless_examples"],
+        "contextual_examples": summary["contextual_examples"],
+        "calls_per_accepted_example": round(calls / accepted, 3) if accepted else None,
+        "generated_tokens_per_accepted_example": round(tokens / accepted, 1) if accepted else None,
+        "examples_per_hour": round(3600 * accepted / seconds, 1) if seconds else None,
+        "rater": summary["rater"],
+        "dropped_examples": summary["dropped_examples"],
+        "settings": {k: config[k] for k in ("per_call", "contexts_per_call", "calls_per_passage", "passage_words")},
+        "runs": runs,
+        "machine": describe(),
+    }
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
