@@ -1,10 +1,14 @@
 """Emo Pillars generation cost, from the summary of a run of ``emosynth generate pillars`` (by default the committed
 sample in ``data/samples/``): LLM calls, generated tokens and wall time per accepted context-less example.
 
-A sample made over several sessions is several invocations: each invocation's summary is appended to ``runs`` (the
-ones already recorded are recognised by their summary), and the totals are over all of them.
+A sample made over several sessions is several invocations: each invocation that made LLM calls is appended to
+``runs`` (the ones already recorded are recognised by their summary); calls, tokens and time are summed over them
+and divided by the examples the sample has now (after filters and rating: the accepted ones).
 
-    .venv/bin/python benchmarks/pillars_generation.py [--summary data/samples/pillars.summary.json]
+With ``--rater`` (the classifier the sample was rated with), its ceiling on real GoEmotions dev is added: macro-F1
+and per-label recall on a label-balanced sample (20 examples per label) at the run's label threshold.
+
+    .venv/bin/python benchmarks/pillars_generation.py [--summary data/samples/pillars.summary.json] [--rater RUN/model]
 """
 
 import argparse
@@ -33,15 +37,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--summary", type=Path, default=ROOT / "data" / "samples" / "pillars.summary.json")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pillars_generation.json")
+    parser.add_argument("--rater", default=None, help="classifier whose ceiling on GoEmotions dev to add")
     args = parser.parse_args()
     summary = json.loads(args.summary.read_text())
     config = json.loads(args.summary.with_name("pillars.config.json").read_text())
     previous = json.loads(args.out.read_text()) if args.out.exists() else {"runs": []}
     runs = previous["runs"]
     this = row(summary) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}
-    if not any({k: r[k] for k in row(summary)} == row(summary) for r in runs):
-        runs.append(this)
-    accepted = sum(r["new_contextless_examples"] for r in runs)
+    if summary["llm_calls"] and not any({k: r[k] for k in row(summary)} == row(summary) for r in runs):
+        runs.append(this)  # an invocation without calls only re-filtered or re-rated the sample
+    accepted = summary["contextless_examples"]
     calls = sum(r["llm_calls"] for r in runs)
     tokens = sum(r["generated_tokens"] for r in runs)
     seconds = sum(r["wall_seconds"] for r in runs)
@@ -62,6 +67,17 @@ def main() -> None:
         "runs": runs,
         "machine": describe(),
     }
+    if args.rater:
+        from emosynth.data.benchmarks import load_split
+        from emosynth.quality.raters import ClassifierRater, rater_ceiling
+
+        threshold = config["label_threshold"]
+        result["rater_ceiling"] = rater_ceiling(
+            ClassifierRater(args.rater), load_split("goemotions", "dev"), 20, threshold
+        )
+        result["rater_ceiling"]["real"] = "goemotions:dev"
+    elif "rater_ceiling" in previous and previous.get("rater") == result["rater"]:
+        result["rater_ceiling"] = previous["rater_ceiling"]
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
 

@@ -72,7 +72,7 @@ class PillarsSummary:
         """The counts with derived rates (calls and tokens per accepted example, examples/hour), JSON-ready."""
         calls = sum(s.calls - s.cached for s in self.stages.values())
         tokens = sum(s.completion_tokens for s in self.stages.values())
-        examples = self.contextless - self.contextless_before  # made by this run's calls
+        examples = max(0, self.contextless - self.contextless_before)  # added by this run (a re-rating adds none)
         return {
             "requested": self.requested,
             "passages_read": self.passages_read,
