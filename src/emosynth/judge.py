@@ -45,11 +45,13 @@ class Rater(Protocol):
         name: the key of its scores in reports (``classifier``, ``llm``).
         taxonomy: the label set it scores.
         reads_context: whether a context changes its scores (a context-less rater scores the utterance alone).
+        thresholds: its own cut-off per label (e.g. tuned on real dev data), or None: the caller's threshold applies.
     """
 
     name: str
     taxonomy: Taxonomy
     reads_context: bool
+    thresholds: list[float] | None
 
     @property
     def identity(self) -> str:
@@ -59,3 +61,9 @@ class Rater(Protocol):
     def rate(self, examples: list[Example]) -> list[list[float]]:
         """One row per example: a score in [0, 1] for every label of ``taxonomy``, in its order."""
         ...
+
+
+def cutoffs(rater: Rater, threshold: float) -> list[float]:
+    """The score that makes each of the rater's labels: its own thresholds, else ``threshold`` for all."""
+    own = getattr(rater, "thresholds", None)
+    return list(own) if own is not None else [threshold] * len(rater.taxonomy.labels)

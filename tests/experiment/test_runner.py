@@ -123,6 +123,21 @@ def test_changed_settings_are_refused_instead_of_mixing_results(toy_experiment, 
         run_experiment(changed, out)
     assert not (out / "config.yaml").exists()  # a refused run leaves no config that disagrees with the cells
     assert len(collect(config, out)[0]) == 1
+    with pytest.raises(ConfigError, match="was trained with train_size=None \\(now 5\\)"):
+        run_experiment(config.model_copy(update={"train_size": 5}), out)
+
+
+def test_a_low_resource_grid_trains_every_regime_on_a_sample_of_the_real_split(toy_experiment, tmp_path):
+    config = ExperimentConfig.load(toy_experiment).model_copy(update={"train_size": 20, "seeds": [0]})
+    rows, _ = run_experiment(config, tmp_path / "low")
+    assert [r["train_size"] for r in rows] == [20, 20, 20]
+    results = {
+        r["treatment"]: json.loads(
+            (tmp_path / "low" / "cells" / "meld" / "utterance" / slug / "seed0" / "results.json").read_text()
+        )
+        for r, slug in zip(rows, ("real", "synthetic2real_toy", "mixed_toy"))
+    }
+    assert {r["data"]["n_train_available"] for r in results.values()} == {sum(len(d.turns) for d in toy_dialogues(12))}
 
 
 def test_cells_follow_the_data_by_content_not_by_path(toy_experiment, tmp_path):

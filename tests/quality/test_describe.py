@@ -2,8 +2,10 @@
 
 import json
 import math
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,13 @@ from emosynth.data.io import JsonlWriter
 from emosynth.errors import ConfigError, UnknownNameError
 from emosynth.quality.corpus import Corpus, load_corpus
 from emosynth.quality.describe import describe_corpus, js_divergence, label_distribution, repeat_rate, transitions
-from emosynth.quality.diversity import SentenceEncoder, near_duplicate_rate, self_bleu, semantic_diversity
+from emosynth.quality.diversity import (
+    SentenceEncoder,
+    class_diversity,
+    near_duplicate_rate,
+    self_bleu,
+    semantic_diversity,
+)
 from emosynth.quality.leakage import leakage
 from emosynth.records import Dialogue, Example, Turn
 from emosynth.report.tables import format_table
@@ -20,6 +28,7 @@ from emosynth.taxonomy import get_taxonomy
 from ..conftest import needs_data
 
 MELD = get_taxonomy("meld")
+PILLARS = Path(__file__).parents[1] / "fixtures" / "pillars" / "examples.jsonl"
 
 
 def dialogue(id_, *turns, tax="meld"):
@@ -175,3 +184,64 @@ def test_cli_inspect_synthetic_against_real_side_by_side(tmp_path):
     reports = json.loads(out.read_text())
     assert reports[0]["size"]["dialogues"] >= 45 and reports[1]["size"]["texts"] == 1109
     assert reports[0]["against"]["name"] == "meld:dev" and reports[1]["against"]["js_divergence"] == 0.0
+
+
+def test_class_diversity_reports_neutral_apart_from_the_emotion_mean():
+    result = class_diversity(load_corpus(PILLARS))
+    per = result["per_label"]
+    assert set(per) == {"joy", "excitement", "anger", "annoyance", "neutral"}  # not the out-of-taxonomy boredom
+    # neutral: "The train leaves at noon." twice -> 5 distinct of 10 bigrams, and each copy BLEUs 1.0 on the other
+    assert per["neutral"] == {"texts": 2, "distinct_2": 0.5, "self_bleu": 1.0}
+    assert per["joy"]["distinct_2"] == 1.0 and per["anger"]["distinct_2"] == 1.0  # no bigram repeats
+    assert per["excitement"] == {"texts": 1, "distinct_2": None, "self_bleu": None}  # one text: no diversity
+    assert result["neutral"] == {"distinct_2": 0.5, "self_bleu": 1.0}
+    emotions = result["emotions"]
+    assert emotions["labels"] == 2 and emotions["distinct_2"] == 1.0  # joy and anger; one-text labels left out
+    assert emotions["self_bleu"] == pytest.approx((per["joy"]["self_bleu"] + per["anger"]["self_bleu"]) / 2, abs=1e-4)
+    assert emotions["self_bleu"] < 0.5
+
+
+def test_examples_report_out_of_taxonomy_labels_and_leakage_of_their_target():
+    corpus = load_corpus(PILLARS)
+    report = describe_corpus(corpus, seed=0)
+    assert report["out_of_taxonomy"] == {"count": 1, "texts": 1, "per_label": {"boredom": 1}}
+    assert report["label_counts"]["boredom"] == 1  # counted, never dropped
+    # "furious" names anger (p-005's target); "annoying" names annoyance, but p-004 was written for anger
+    assert report["leakage"]["per_label"] == {"anger": 0.5, "joy": 0.0, "neutral": 0.0}
+    assert report["leakage"]["rate"] == pytest.approx(1 / 7)  # boredom (no target) is checked under its label
+    assert report["context_personalization"]["near_duplicate_rate"] == 0.5
+    assert report["class_diversity"]["neutral"]["distinct_2"] == 0.5
+    assert label_distribution(corpus, MELD)["joy"] == pytest.approx(3 / 8)  # boredom is left out, not an error
+    rows = format_table([report, describe_corpus(corpus, seed=0)])
+    assert "distinct-2 per class, neutral" in rows and "contexts: near-duplicates in theme" in rows
+    json.dumps(report)
+
+
+def test_dialogue_reports_keep_their_shape(corpus):
+    report = describe_corpus(corpus)
+    assert "class_diversity" not in report and "context_personalization" not in report
+    assert report["out_of_taxonomy"]["count"] == 0
+
+
+def test_cli_inspect_example_files(tmp_path):
+    data, out = tmp_path / "pillars.jsonl", tmp_path / "stats.json"
+    shutil.copy(PILLARS, data)
+    cmd = [sys.executable, "-m", "emosynth", "inspect", str(data), "--no-semantic", "--json", str(out)]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    rows = dict(line.rsplit(maxsplit=1) for line in run.stdout.splitlines()[1:])  # row name, then its one cell
+    assert rows["out-of-taxonomy labels"] == "1" and rows["contexts: near-duplicates in theme"] == "50.0%"
+    assert rows["distinct-2 per class, neutral"] == "0.500" and rows["distinct-2 per class, emotion mean"] == "1.000"
+    (report,) = json.loads(out.read_text())
+    assert report["kind"] == "examples" and report["out_of_taxonomy"]["per_label"] == {"boredom": 1}
+
+
+def test_semantic_diversity_per_class_and_of_contexts_with_an_encoder(tiny_bert):
+    report = describe_corpus(load_corpus(PILLARS), encoder=SentenceEncoder(str(tiny_bert)))
+    classes = report["class_diversity"]
+    assert classes["neutral"]["semantic"] == pytest.approx(0.0, abs=1e-4)  # the same neutral line twice
+    assert classes["per_label"]["joy"]["semantic"] == report["semantic_diversity"]["per_label"]["joy"]
+    assert classes["emotions"]["semantic"] is not None
+    assert set(report["context_personalization"]["semantic_diversity"]["per_theme"]) == {"joy", "neutral"}
+    table = format_table([report])
+    assert "semantic diversity per class, neutral" in table and "contexts: semantic diversity in theme" in table

@@ -2,6 +2,7 @@
 
 import pytest
 
+from emosynth.errors import ConfigError
 from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
 
@@ -49,3 +50,72 @@ def test_the_ceiling_is_macro_f1_and_recall_on_a_label_balanced_sample(rater):
     assert ceiling["recall_per_label"]["joy"] == ceiling["recall_per_label"]["anger"] == 1.0
     assert set(ceiling["recall_per_label"]) == {"joy", "anger"}  # the labels the sample has
     assert ceiling["macro_f1"] == 1.0 and ceiling["examples"] <= 7
+
+
+def test_a_rater_with_tuned_thresholds_is_measured_at_them(rater):
+    from emosynth.quality.raters import rater_ceiling
+
+    real = [Example(f"r{k}", t, list(labs), "goemotions") for k, (t, labs) in enumerate(LINES * 4)]
+    rater.thresholds = [0.5] * 28
+    rater.thresholds[GO.index("anger")] = 0.9999  # anger is then never made
+    try:
+        ceiling = rater_ceiling(rater, real, per_label=3, threshold=0.5)
+    finally:
+        rater.thresholds = None
+    assert ceiling["recall_per_label"] == {"joy": 1.0, "anger": 0.0}
+    assert ceiling["threshold"] == "per label, the rater's own"
+
+
+@pytest.mark.slow
+def test_an_llm_rates_examples_blind_with_shares_of_its_replies(smollm):
+    from emosynth.quality.raters import LLMRater
+
+    rater = LLMRater(smollm, GO, samples=2)
+    examples = [
+        Example("a", "Thank you so much for helping me!", [], "goemotions"),
+        Example(
+            "b", "We are lost.", [], "goemotions", "The children left the path at night.", metadata={"character": "Ann"}
+        ),
+    ]
+    rows = rater.rate(examples)
+    assert len(rows) == 2 and all(len(r) == 28 for r in rows)
+    # each reply names 1-3 labels under the schema: every score is a share of the 2 replies, and each row has some
+    assert all(s in (0.0, 0.5, 1.0) for r in rows for s in r) and all(1 <= sum(r) <= 3 for r in rows)
+    assert len(rater.completions) == 4 and rater.identity.startswith("llm:")
+    prompt = rater.request(examples[1], 0).messages[-1]["content"]
+    assert "Situation: The children" in prompt and 'Ann says: "We are lost."' in prompt and "27: neutral" in prompt
+
+
+def test_an_llm_reply_that_is_not_a_list_of_labels_names_none():
+    from emosynth.quality.raters import LLMRater
+
+    rater = LLMRater(None, GO)
+    assert rater._labels('{"labels": [3, -1, 2.5, true, 99, 4]}') == [3]  # at most 3 read; only valid numbers kept
+    assert rater._labels('{"labels": 3}') == [] and rater._labels("no idea") == []
+
+
+class Constant:
+    """A rater that always gives the same row (stands in for a member of the combination under test)."""
+
+    name, reads_context = "constant", False
+    taxonomy = GO
+
+    def __init__(self, joy, thresholds=None):
+        self.joy, self.thresholds, self.identity = joy, thresholds, f"constant-{joy}"
+
+    def rate(self, examples):
+        return [[self.joy if label == "joy" else 0.0 for label in GO.labels] for _ in examples]
+
+
+def test_combined_raters_average_scores_and_cut_offs():
+    from emosynth.quality.raters import CombinedRater
+
+    tuned = [0.1] * 28
+    combined = CombinedRater([Constant(0.9), Constant(0.2, tuned)], threshold=0.5)
+    [row] = combined.rate([Example("a", "yay", [], "goemotions")])
+    assert row[GO.index("joy")] == pytest.approx(0.55) and combined.thresholds[0] == pytest.approx(0.3)
+    assert combined.identity == "constant-0.9 + constant-0.2" and combined.completions == []
+    with pytest.raises(ConfigError, match="same label set"):
+        meld = Constant(0.5)
+        meld.taxonomy = get_taxonomy("meld")
+        CombinedRater([Constant(0.9), meld], threshold=0.5)

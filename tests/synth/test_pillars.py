@@ -44,7 +44,7 @@ def test_utterances_keep_the_good_items_and_count_the_others():
     assert exc.value.reason == "empty_utterance"
 
 
-def test_a_context_must_say_something_other_than_the_utterance():
+def test_a_context_must_say_something_other_than_the_utterance_and_not_name_the_feeling():
     assert stages.parse_context('{"context": "The hen lost  her chicks."}', "Where are they?", 400) == (
         "The hen lost her chicks."
     )
@@ -56,6 +56,11 @@ def test_a_context_must_say_something_other_than_the_utterance():
         with pytest.raises(InvalidOutput) as exc:
             stages.parse_context(reply, "Where are they?", 400)
         assert exc.value.reason == reason
+    named = '{"context": "The hen is terribly afraid: the fox is near."}'
+    with pytest.raises(InvalidOutput) as exc:
+        stages.parse_context(named, "Where are they?", 400, target="fear")
+    assert exc.value.reason == "context_names_emotion"
+    assert stages.parse_context(named, "Where are they?", 400, target="sadness").startswith("The hen")
 
 
 def test_templates_and_schemas_describe_the_same_reply():
@@ -130,6 +135,10 @@ def test_a_run_counts_every_stage_and_a_rerun_makes_no_call(tmp_path):
     calls = llm.calls
     again = PillarsSynthesizer(config, llm, passages, "stories.jsonl").run(out).to_dict()
     assert llm.calls == calls and again["llm_calls"] == 0 and again["contextless_examples"] == 4
+    # asked for more without calls: the examples are rebuilt from what the stage files hold, nothing is generated
+    more = config.model_copy(update={"n": 12})
+    stopped = PillarsSynthesizer(more, llm, passages, "stories.jsonl").run(out, calls=False).to_dict()
+    assert llm.calls == calls and stopped["contextless_examples"] == 4 and stopped["passages_read"] == 3
     assert json.loads(sidecar(out, "config.json").read_text())["stories"] == "stories.jsonl"
     with pytest.raises(ConfigError, match="was generated with per_call=3, not 2"):
         PillarsSynthesizer(config.model_copy(update={"per_call": 2}), llm, passages, "stories.jsonl").run(out)
@@ -213,6 +222,7 @@ class FixedRater:
 
     name, identity, reads_context = "classifier", "fixed", True
     taxonomy = get_taxonomy("meld")
+    thresholds = None
 
     def rate(self, examples):
         # neutral joy surprise anger sadness disgust fear
@@ -232,3 +242,38 @@ def test_soft_labels_keep_scores_map_labels_and_drop_unconfirmed_targets():
     # MELD joy and surprise map onto GoEmotions joy and surprise; scores stay with the example
     assert kept[0].labels == ["joy", "surprise"] and kept[0].metadata["scores"]["joy"] == 0.9
     assert kept[0].metadata["rater"] == "fixed" and outside == {}
+
+
+def test_a_rater_with_its_own_thresholds_labels_at_those():
+    from emosynth.synth.pillars.select import soft_labels
+
+    rater = FixedRater()
+    rater.thresholds = [0.9, 0.5, 0.5, 0.1, 0.5, 0.5, 0.5]  # neutral hard to make, anger easy
+    examples = [ex("a", "I am glad you came back home.", "joy"), ex("b", "Fine, have it your way.", "anger")]
+    kept, dropped, _ = soft_labels(examples, rater, get_taxonomy("goemotions"), threshold=0.3)
+    # joy 0.9 >= 0.5 but surprise 0.4 < 0.5; anger 0.2 >= 0.1 confirms b, neutral 0.8 < 0.9 is no label
+    assert [(e.id, e.labels) for e in kept] == [("a", ["joy"]), ("b", ["anger"])] and not dropped
+
+
+class NamesJoy(ScriptedStoryteller):
+    """Stands in for the LLM: also answers the rating prompt, always with joy (label 17) and love (18)."""
+
+    def complete(self, request):
+        if "Which emotions does this express?" in request.messages[-1]["content"]:
+            return Completion('{"labels": [17, 18]}', "stop", 10, 5, self.model_id)
+        return super().complete(request)
+
+
+def test_the_runs_own_llm_can_rate_and_its_calls_count(tmp_path):
+    from emosynth.quality.raters import LLMRater
+
+    config = PillarsConfig.create(n=3, per_call=3, targets={"joy": 1})
+    llm = NamesJoy()
+    out = tmp_path / "pillars.jsonl"
+    passage = Passage("tale/0", "tale", 0, "The fox met the hen.")
+    d = PillarsSynthesizer(config, llm, [passage], rater=LLMRater(llm, get_taxonomy("goemotions"))).run(out).to_dict()
+    # 2 utterances pass the filters (one repeats another), each rated once without and once with its context
+    assert d["contextless_examples"] == 2 and d["contextual_examples"] == 1
+    assert d["stages"]["rating"]["calls"] == 3 and d["llm_calls"] == 1 + 1 + 1 + 3
+    for _, obj in iter_jsonl(out.with_name("pillars_contextless.jsonl")):
+        assert obj["labels"] == ["joy", "love"] and obj["metadata"]["scores"]["joy"] == 1.0

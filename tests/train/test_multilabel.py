@@ -12,7 +12,7 @@ from emosynth.errors import ConfigError
 from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
 from emosynth.train.args import TrainingArguments
-from emosynth.train.inference import multi_hot
+from emosynth.train.inference import multi_hot, tune_thresholds
 from emosynth.train.items import example_items
 from emosynth.train.loop import Trainer
 from emosynth.train.models import build_model, load_model
@@ -47,6 +47,46 @@ def test_example_items_keep_every_label_of_a_multi_label_set():
     with pytest.raises(ConfigError, match="have no emorynlp equivalent"):
         example_items([Example("d", "hm", ["surprise"], "goemotions")], get_taxonomy("emorynlp"))
     assert multi_hot([(0, 2), 1], 3).tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+def test_contextual_examples_read_as_a_scene_with_the_rater_scores_as_soft_targets():
+    meta = {"character": "Tom", "character_description": "Tom, a miller's son", "scores": {"joy": 0.8, "pride": 0.4}}
+    scene = Example("e", "We did it!", ["joy", "pride"], "goemotions", "The mill runs again.", metadata=meta)
+    [item] = example_items([scene], GO)
+    assert item.history == [("", "Tom, a miller's son"), ("", "The mill runs again.")] and item.speaker == "Tom"
+    assert len(item.soft) == 28 and item.soft[GO.index("joy")] == 0.8 and item.soft[GO.index("pride")] == 0.4
+    assert sum(item.soft) == pytest.approx(1.2)
+    [plain] = example_items([Example("f", "We did it!", ["joy"], "goemotions", metadata=meta)], GO)
+    assert plain.history == [] and plain.speaker == ""  # context-less: the utterance alone
+    # a single-label set takes the hard label; scores are for multi-label training only
+    assert example_items([scene], get_taxonomy("meld"))[0].soft is None
+
+
+def test_thresholds_are_tuned_per_label_for_the_best_f1():
+    scores = np.array([[0.9, 0.02, 0.4], [0.6, 0.03, 0.1], [0.2, 0.01, 0.45], [0.1, 0.2, 0.05]])
+    gold = np.array([[1, 0, 1], [1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    joy, rare, third = tune_thresholds(scores, gold)
+    assert 0.2 < joy <= 0.6  # every cut-off between the negatives and the positives separates them: the one nearest 0.5
+    assert joy == 0.5 and rare == 0.2 and third == 0.4
+    assert tune_thresholds(scores, np.zeros_like(gold)) == [0.5, 0.5, 0.5]  # a label never seen keeps 0.5
+    assert tune_thresholds(scores[:, :1], gold[:, :1], grid=[0.15, 0.7]) == [0.15]  # F1 0.8 beats 0.67 at 0.7
+
+
+def test_soft_targets_train_towards_the_scores(tiny_bert):
+    """A text the rater scored 0.25 for joy: BCE on the score settles near 0.25, the hard label near 1."""
+    meta = {"scores": {"joy": 0.25}}
+    examples = [Example(str(k), "happy today", ["joy"], "goemotions", metadata=meta) for k in range(16)]
+    items = example_items(examples, GO)
+    joy = {}
+    for soft in (True, False):
+        model = build_model("utterance", list(GO.labels), str(tiny_bert), 16, multi_label=True)
+        args = TrainingArguments(epochs=40, learning_rate=5e-3, batch_size=8, soft_targets=soft, warmup_ratio=0)
+        trainer = Trainer(model, args, items, None, benchmark="goemotions")
+        trainer.train()
+        from emosynth.train.inference import probabilities
+
+        joy[soft] = float(probabilities(model, items[:1])[0, GO.index("joy")])
+    assert abs(joy[True] - 0.25) < 0.1 and joy[False] > 0.9, joy
 
 
 def test_split_loaders_for_benchmarks_read_from_your_own_copy(tmp_path):
@@ -101,5 +141,11 @@ def test_goemotions_run_reports_macro_f1(tiny_bert, tmp_path):
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
     assert saved["macro_f1"] == result["macro_f1"] and 0 <= saved["macro_f1"] <= 1
     assert set(saved["test"]["per_class"]) == set(GO.labels) and "micro_f1" in saved["test"]
-    assert json.loads((tmp_path / "run" / "model" / "emosynth.json").read_text())["multi_label"] is True
+    saved_model = json.loads((tmp_path / "run" / "model" / "emosynth.json").read_text())
+    assert saved_model["multi_label"] is True
+    # per-label thresholds tuned on dev are saved with the model and used by whoever loads it
+    assert (
+        len(saved_model["thresholds"]) == 28
+        and load_model(tmp_path / "run" / "model").thresholds == saved_model["thresholds"]
+    )
     assert np.isfinite(saved["weighted_f1"])

@@ -94,10 +94,16 @@ def generate_pillars(
     rater_classifier: Annotated[
         str | None, typer.Option(help="Classifier (emosynth train) whose scores give the soft labels.")
     ] = None,
+    rater_llm: Annotated[
+        int, typer.Option(help="Replies per example of the run's LLM as a rater (0: none; with a classifier: both).")
+    ] = 0,
     label_threshold: Annotated[float | None, typer.Option(help="Rater score that makes a label (0.3).")] = None,
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: in the folder).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not cache responses.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    no_calls: Annotated[
+        bool, typer.Option("--no-calls", help="No new stage calls: rebuild and rate the examples from the stage files.")
+    ] = False,
 ) -> None:
     """Story-grounded utterances with contexts over the 28 GoEmotions classes (Emo Pillars, Shvets 2025)."""
     from emosynth.synth.pillars.config import PillarsConfig
@@ -116,15 +122,29 @@ def generate_pillars(
             temperature=temperature,
             label_threshold=label_threshold,
         )
-        rater = None
-        if rater_classifier:
-            from emosynth.quality.raters import ClassifierRater
-
-            rater = ClassifierRater(rater_classifier)
-        summary = generate(config, stories, output, llm, None if no_cache else cache or "auto", progress, rater)
+        raters = rater_factory(rater_classifier, rater_llm, config)
+        cached = None if no_cache else cache or "auto"
+        summary = generate(config, stories, output, llm, cached, progress, raters, not no_calls)
     typer.echo(f"wrote {output}/pillars_contextless.jsonl and {output}/pillars_contextual.jsonl")
     for line in summary.lines():
         typer.echo(line)
+
+
+def rater_factory(classifier: str | None, llm_samples: int, config):
+    """What ``generate pillars`` rates with, built once the backend is open: a classifier, the run's LLM, or both
+    (their scores averaged); None without either."""
+    if not classifier and not llm_samples:
+        return None
+    from emosynth.quality.raters import ClassifierRater, CombinedRater, LLMRater
+    from emosynth.taxonomy import get_taxonomy
+
+    def build(llm):
+        raters = [ClassifierRater(classifier)] if classifier else []
+        if llm_samples:
+            raters.append(LLMRater(llm, get_taxonomy(config.taxonomy), llm_samples, seed=config.seed))
+        return raters[0] if len(raters) == 1 else CombinedRater(raters, config.label_threshold)
+
+    return build
 
 
 @app.command("models")

@@ -23,7 +23,8 @@ def inspect_cmd(
     seed: Annotated[int, typer.Option()] = 0,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
 ) -> None:
-    """Size, labels, transitions, lengths, lexical/semantic diversity, repeats, duplicates, label-word leakage."""
+    """Size, labels, transitions, lengths, lexical/semantic diversity, repeats, duplicates, label-word leakage;
+    for examples also diversity per class (neutral apart), context personalization and out-of-taxonomy labels."""
     try:
         from emosynth.quality.describe import describe_specs
         from emosynth.report.tables import format_table
@@ -37,17 +38,27 @@ def inspect_cmd(
 @app.command("verify")
 @llm_command
 def verify(
-    data: Annotated[Path, typer.Argument(help="Synthetic dialogue JSONL.")],
+    data: Annotated[Path, typer.Argument(help="Synthetic dialogues or examples (JSONL).")],
     llm: Any,
     classifier: Annotated[
         Path | None, typer.Option(help="Classifier judge: a model saved by `emosynth train` (RUN/model).")
     ] = None,
-    use_llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Use an LLM judge (the --backend flags).")] = True,
+    use_llm: Annotated[
+        bool | None,
+        typer.Option("--llm/--no-llm", help="LLM judge of dialogues (the --backend flags); default: on for dialogues."),
+    ] = None,
     cache: Annotated[Path | None, typer.Option(help="LLM judge cache (default: beside the data).")] = None,
     ceiling_from: Annotated[
-        str | None, typer.Option(help="Real turns for each judge's ceiling (default: the matching BENCH:dev).")
+        str | None,
+        typer.Option(
+            help="Real data for each judge's ceiling (default: the matching BENCH:dev; BENCH:test for a classifier "
+            "of examples with thresholds tuned on dev)."
+        ),
     ] = None,
     ceiling_per_label: Annotated[int, typer.Option(help="Real dev turns per label in the ceiling sample.")] = 20,
+    threshold: Annotated[
+        float, typer.Option(help="Examples: a classifier score that makes a label (unless it has its own).")
+    ] = 0.3,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Fidelity report (default: DATA's .fidelity.json beside it).")
     ] = None,
@@ -62,10 +73,11 @@ def verify(
     seed: Annotated[int, typer.Option()] = 0,
     data_root: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Re-label every turn blind (LLM judge, real-data classifier) and report agreement with the labels."""
+    """Re-label every turn blind (LLM judge, real-data classifier) and report agreement with the labels; examples
+    are rated by the classifier, which must confirm the label each was written for."""
     from emosynth.errors import validated
     from emosynth.llm.options import open_backend
-    from emosynth.quality.verify import VerifySettings, judge_cache, summary_lines
+    from emosynth.quality.verify import VerifySettings, judge_cache, summary_lines, uses_llm
     from emosynth.quality.verify import verify as verify_data
 
     try:
@@ -78,11 +90,12 @@ def verify(
             max_disagreement=max_disagreement,
             ceiling_from=ceiling_from,
             ceiling_per_label=ceiling_per_label,
+            threshold=threshold,
             seed=seed,
             data_root=data_root,
         )
-        settings.check(data)  # the data and outputs before any model is loaded
-        with open_backend(llm if use_llm else None, cache or judge_cache(data)) as backend:
+        records = settings.check(data)  # the data and outputs before any model is loaded
+        with open_backend(llm if uses_llm(records, use_llm) else None, cache or judge_cache(data)) as backend:
             report = verify_data(data, settings, classifier, backend)
     except EmosynthError as exc:
         fail(exc)

@@ -21,8 +21,9 @@ def train(
         typer.Option(help="meld | emorynlp | emorynlp-full | iemocap | dailydialog | goemotions | isear | emocontext"),
     ] = "meld",
     regime: Annotated[str, typer.Option(help="real | synthetic->real | mixed | synthetic")] = "real",
-    synthetic: Annotated[str | None, typer.Option(help="Synthetic dialogue JSONL.")] = None,
+    synthetic: Annotated[str | None, typer.Option(help="Synthetic dialogues or examples (JSONL).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    train_size: Annotated[int | None, typer.Option(help="Train on a seeded sample of this many real examples.")] = None,
     epochs: Annotated[int, typer.Option()] = 2,
     pretrain_epochs: Annotated[int, typer.Option(help="Epochs on synthetic data (synthetic->real).")] = 1,
     learning_rate: Annotated[float, typer.Option()] = 5e-5,
@@ -44,6 +45,7 @@ def train(
             regime=regime,
             synthetic=synthetic,
             seed=seed,
+            train_size=train_size,
             backbone=backbone,
             max_length=max_length,
             data_root=data_root,
@@ -71,6 +73,9 @@ def evaluate(
     benchmark: Annotated[str, typer.Option()] = "meld",
     split: Annotated[str, typer.Option()] = "test",
     data_root: Annotated[str | None, typer.Option()] = None,
+    tune_thresholds: Annotated[
+        bool, typer.Option("--tune-thresholds", help="Multi-label: tune per-label thresholds on this split, save.")
+    ] = False,
 ) -> None:
     """Evaluate a saved classifier on a benchmark split; prints the metrics as JSON."""
     import json
@@ -78,7 +83,7 @@ def evaluate(
     try:
         from emosynth.train.inference import evaluate_on
 
-        metrics = evaluate_on(model_dir, benchmark, split, data_root)
+        metrics = evaluate_on(model_dir, benchmark, split, data_root, tune_thresholds)
     except EmosynthError as exc:
         fail(exc)
     typer.echo(json.dumps(metrics, indent=1))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError, validated
@@ -32,6 +32,7 @@ class ExperimentConfig(BaseModel):
     regimes: list[str] = ["real", "synthetic->real"]
     synthetic: dict[str, dict[str, str]] = {}
     seeds: list[int] = [0, 1, 2]
+    train_size: int | None = Field(None, ge=1, description="a seeded sample of the real train split (low-resource)")
     training: TrainingArguments = TrainingArguments()
     max_length: dict[str, int] = {}
     backbone: str | None = None

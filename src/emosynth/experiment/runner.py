@@ -42,6 +42,7 @@ def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
     """The training run of ``cell`` under the experiment's settings."""
     return RunConfig.create(
         **{k: getattr(cell, k) for k in ("benchmark", "model", "regime", "synthetic", "seed")},
+        train_size=config.train_size,
         backbone=config.backbone,
         max_length=config.max_length.get(cell.model),
         data_root=config.data_root,
@@ -57,6 +58,7 @@ def settings(config: ExperimentConfig) -> dict[str, Any]:
         "max_length": config.max_length,
         "backbone": config.backbone,
         "data_root": config.data_root,
+        "train_size": config.train_size,
     }
 
 
@@ -98,9 +100,9 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: 
     if was != digest:
         return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the file now {str(digest)[:12]}...)"
     now = run_config(cell, config)
-    before = {"backbone": ran.get("backbone"), "max_length": ran.get("max_length")}
-    before |= TrainingArguments.recorded(ran).identity()
-    for key, value in ({"backbone": now.backbone, "max_length": now.max_length} | now.training.identity()).items():
+    keys = ("backbone", "max_length", "train_size")
+    before = {k: ran.get(k) for k in keys} | TrainingArguments.recorded(ran).identity()
+    for key, value in ({k: getattr(now, k) for k in keys} | now.training.identity()).items():
         if before[key] != value:
             return f"{key}={before[key]!r} (now {value!r})"
     return None
@@ -116,6 +118,7 @@ def row(cell: Cell, result: dict[str, Any]) -> dict[str, Any]:
         "macro_f1": result["macro_f1"],
         "train_seconds": sum(s.get("train_seconds", 0) for s in result.get("stages", {}).values()),
         "n_synthetic": result.get("data", {}).get("n_synthetic"),
+        "train_size": result.get("data", {}).get("n_train"),
     }
 
 

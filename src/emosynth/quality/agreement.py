@@ -85,7 +85,7 @@ class Verdicts:
     def gold(self, judge: str) -> list[str | None]:
         """The synthetic labels, mapped into the judge's label set (None: no equivalent)."""
         tax = self.taxonomies[judge]
-        return [_converted(d.turns[i].emotion, get_taxonomy(d.taxonomy), tax) for d, i in self.positions]
+        return [converted(d.turns[i].emotion, get_taxonomy(d.taxonomy), tax) for d, i in self.positions]
 
     def report(self) -> dict[str, Any]:
         """Each judge's ``agreement`` with the synthetic labels, by judge name."""
@@ -95,7 +95,7 @@ class Verdicts:
         }
 
 
-def _converted(label: str, source: Taxonomy, target: Taxonomy) -> str | None:
+def converted(label: str, source: Taxonomy, target: Taxonomy) -> str | None:
     """``source.convert``, with a label unknown to ``source`` counted as unmappable instead of stopping."""
     try:
         return source.convert(label, target)

@@ -8,6 +8,7 @@ split (``isear:/data/isear.csv:test``, ``emocontext:/data/emocontext:dev``, ``ie
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,18 @@ class Corpus:
         if self.is_dialogue:
             return [[t.emotion] for d in self.dialogues for t in d.turns]
         return [list(e.labels) for e in self.examples]
+
+    def claimed(self) -> list[list[str]]:
+        """The label(s) each text was written for, aligned with ``texts()``: an example's ``metadata["target"]``
+        when it has one (Emo Pillars), else its labels (a turn's label, a real example's labels)."""
+        if self.is_dialogue:
+            return self.labels()
+        return [[e.metadata["target"]] if e.metadata.get("target") else list(e.labels) for e in self.examples]
+
+    def out_of_taxonomy(self) -> Counter:
+        """How often each label that is not in ``taxonomy`` occurs (spelled exactly; such labels are kept)."""
+        known = set(self.taxonomy.labels)
+        return Counter(label for labels in self.labels() for label in labels if label not in known)
 
     def __len__(self) -> int:
         return len(self.dialogues) if self.is_dialogue else len(self.examples)

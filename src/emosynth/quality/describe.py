@@ -16,8 +16,15 @@ from typing import Any
 import numpy as np
 
 from emosynth.data.io import ensure_writable, write_atomic
+from emosynth.quality.contexts import context_personalization
 from emosynth.quality.corpus import Corpus, load_corpus
-from emosynth.quality.diversity import SentenceEncoder, near_duplicate_rate, self_bleu, semantic_diversity
+from emosynth.quality.diversity import (
+    SentenceEncoder,
+    class_diversity,
+    near_duplicate_rate,
+    self_bleu,
+    semantic_diversity,
+)
 from emosynth.quality.leakage import leakage
 from emosynth.synth.planning import TransitionModel
 from emosynth.taxonomy import Taxonomy
@@ -25,11 +32,15 @@ from emosynth.text import distinct_n, normalise, tokens
 
 
 def label_distribution(corpus: Corpus, into: Taxonomy | None = None) -> dict[str, float]:
-    """Fraction of label occurrences per label (of ``into`` when given; unmappable labels are left out)."""
+    """Fraction of label occurrences per label (of ``into`` when given; unmappable labels are left out, and so
+    are labels outside the corpus's own set: ``out_of_taxonomy`` counts those)."""
     tax = into or corpus.taxonomy
+    outside = corpus.out_of_taxonomy()
     counts = Counter()
     for labels in corpus.labels():
         for label in labels:
+            if into is not None and label in outside:
+                continue
             mapped = label if into is None else corpus.taxonomy.convert(label, into)
             if mapped is not None:
                 counts[mapped] += 1
@@ -71,6 +82,16 @@ def _summary(values: list[float]) -> dict[str, float] | None:
     }
 
 
+def out_of_taxonomy(corpus: Corpus) -> dict[str, Any]:
+    """Labels that are not in the corpus's label set: occurrences in all, texts carrying one, and per label."""
+    outside = corpus.out_of_taxonomy()
+    return {
+        "count": sum(outside.values()),
+        "texts": sum(1 for labels in corpus.labels() if any(label in outside for label in labels)),
+        "per_label": dict(outside.most_common()),
+    }
+
+
 def repeat_rate(corpus: Corpus) -> float | None:
     """Fraction of turns that repeat an earlier turn of the same dialogue verbatim (case/punctuation folded)."""
     if not corpus.is_dialogue:
@@ -93,11 +114,14 @@ def describe_corpus(
     sample: int = 200,
     seed: int = 0,
     distinct_sample: int = 400,
+    per_class: int = 50,
 ) -> dict[str, Any]:
     """All statistics of one corpus (and its distance to ``against``) as a JSON-ready dict.
 
     distinct-n falls and the near-duplicate rate rises as a corpus grows, so both are taken on a seeded
-    sample of ``distinct_sample`` texts: corpora of different sizes stay comparable.
+    sample of ``distinct_sample`` texts: corpora of different sizes stay comparable. Utterance-level corpora
+    also get the diversity within each label (``class_diversity``, on ``per_class`` texts per label) and, when
+    their examples have contexts, how personal those contexts are (``context_personalization``).
     """
     texts = corpus.texts()
     picked = random.Random(seed).sample(texts, min(distinct_sample, len(texts)))
@@ -118,6 +142,7 @@ def describe_corpus(
         "near_duplicate_rate": round(near_duplicate_rate(picked), 4),
         "verbatim_repeat_rate": repeat_rate(corpus),
         "leakage": leakage(corpus),
+        "out_of_taxonomy": out_of_taxonomy(corpus),
     }
     if corpus.is_dialogue:
         report["turns_per_dialogue"] = _summary([len(d.turns) for d in corpus.dialogues])
@@ -125,6 +150,10 @@ def describe_corpus(
         report["transitions"] = transitions(corpus)
     if encoder is not None:
         report["semantic_diversity"] = semantic_diversity(corpus, encoder, sample, seed)
+    if not corpus.is_dialogue:
+        per_label = report["semantic_diversity"]["per_label"] if encoder is not None else None
+        report["class_diversity"] = class_diversity(corpus, per_class, seed, per_label)
+        report["context_personalization"] = context_personalization(corpus.examples, encoder, sample, seed)
     if against is not None:
         mine = label_distribution(corpus, against.taxonomy)
         real = label_distribution(against)
@@ -152,7 +181,7 @@ def describe_specs(
         against: a real benchmark spec to compare with (its own statistics come last).
         data_root: benchmark folder.
         semantic: include MiniLM embedding diversity.
-        sample: texts sampled for self-BLEU, and per label for semantic diversity.
+        sample: texts sampled for self-BLEU, and per label (contexts per theme) for semantic diversity.
         seed: seeds every sample.
         json_out: also write the statistics here as JSON.
     """

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from emosynth.quality.corpus import Corpus
-from emosynth.text import near_duplicates
+from emosynth.text import distinct_n, near_duplicates
 
 
 def self_bleu(texts: list[str], sample: int = 200, seed: int = 0) -> float | None:
@@ -68,13 +68,28 @@ class SentenceEncoder:
         return result
 
 
-def semantic_diversity(corpus: Corpus, encoder: SentenceEncoder, per_label: int = 200, seed: int = 0) -> dict[str, Any]:
-    """Mean pairwise cosine distance of sentence embeddings, overall and within each label (seeded samples)."""
-    rng = random.Random(seed)
+def mean_pairwise_distance(embeddings: np.ndarray) -> float | None:
+    """Mean cosine distance between every two rows of unit-length embeddings (None for fewer than two rows)."""
+    n = len(embeddings)
+    if n < 2:
+        return None
+    sims = embeddings @ embeddings.T
+    return float(1 - (sims.sum() - np.trace(sims)) / (n * (n - 1)))
+
+
+def texts_by_label(corpus: Corpus) -> dict[str, list[str]]:
+    """The texts carrying each label (a multi-label text under each of its labels), in corpus order."""
     by_label: dict[str, list[str]] = {}
     for text, labels in zip(corpus.texts(), corpus.labels()):
         for label in labels:
             by_label.setdefault(label, []).append(text)
+    return by_label
+
+
+def semantic_diversity(corpus: Corpus, encoder: SentenceEncoder, per_label: int = 200, seed: int = 0) -> dict[str, Any]:
+    """Mean pairwise cosine distance of sentence embeddings, overall and within each label (seeded samples)."""
+    rng = random.Random(seed)
+    by_label = texts_by_label(corpus)
     samples = {k: rng.sample(v, min(per_label, len(v))) for k, v in by_label.items()}
     texts = corpus.texts()
     overall = rng.sample(texts, min(per_label * 2, len(texts)))  # the corpus as it is, not label-stratified
@@ -82,12 +97,51 @@ def semantic_diversity(corpus: Corpus, encoder: SentenceEncoder, per_label: int 
     emb = dict(zip(unique, encoder.encode(unique)))
 
     def spread(texts: list[str]) -> float | None:
-        if len(texts) < 2:
-            return None
-        m = np.stack([emb[t] for t in texts])
-        sims = m @ m.T
-        n = len(texts)
-        return float(1 - (sims.sum() - np.trace(sims)) / (n * (n - 1)))
+        return mean_pairwise_distance(np.stack([emb[t] for t in texts])) if texts else None
 
     per = {k: spread(samples[k]) for k in corpus.taxonomy.labels if k in samples}
     return {"overall": spread(overall), "per_label": {k: round(v, 4) for k, v in per.items() if v is not None}}
+
+
+def _mean(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return round(statistics.fmean(kept), 4) if kept else None
+
+
+def class_diversity(
+    corpus: Corpus, per_class: int = 50, seed: int = 0, semantic: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """Utterance diversity within each label: distinct-2 and self-BLEU of a seeded sample of up to ``per_class``
+    of the texts carrying it (and ``semantic``, the per-label semantic diversity, when given).
+
+    ``neutral`` is reported apart from ``emotions``, the mean over the other labels of the taxonomy: Emo Pillars
+    found its diversification weakest for neutral. A label needs two texts to have a diversity (else None, left
+    out of the mean). Every class is sampled to the same size, so classes of different sizes stay comparable
+    (distinct-n falls as a sample grows); a class smaller than ``per_class`` reads a little more diverse.
+    """
+    rng = random.Random(seed)
+    by_label = texts_by_label(corpus)
+    per_label: dict[str, dict[str, Any]] = {}
+    for label in corpus.taxonomy.labels:
+        texts = by_label.get(label, [])
+        if not texts:
+            continue
+        picked = rng.sample(texts, min(per_class, len(texts)))
+        several = len(picked) >= 2
+        per_label[label] = {
+            "texts": len(texts),
+            "distinct_2": round(distinct_n(picked, 2), 4) if several else None,
+            "self_bleu": self_bleu(picked, per_class, seed),
+        }
+        if semantic is not None:
+            per_label[label]["semantic"] = semantic.get(label)
+    emotions = [v for k, v in per_label.items() if k.casefold() != "neutral"]
+    metrics = ["distinct_2", "self_bleu"] + (["semantic"] if semantic is not None else [])
+    neutral = next((v for k, v in per_label.items() if k.casefold() == "neutral"), None)
+    return {
+        "per_class_sample": per_class,
+        "per_label": per_label,
+        "neutral": {m: neutral[m] for m in metrics} if neutral else None,
+        "emotions": {"labels": sum(v["distinct_2"] is not None for v in emotions)}
+        | {m: _mean([v[m] for v in emotions]) for m in metrics},
+    }

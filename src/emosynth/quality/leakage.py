@@ -13,9 +13,13 @@ from emosynth.text import words
 
 
 def leakage(corpus: Corpus) -> dict[str, Any]:
-    """How often a text names its own label ("I'm so angry" labelled anger), overall and per label."""
+    """How often a text names its own label ("I'm so angry" labelled anger), overall and per label.
+
+    A text's own label is the one it was written for (``Corpus.claimed``): an example's target when its metadata
+    has one, so a Pillars utterance written for anger that the rater also labels annoyance counts once, as anger.
+    """
     hits, totals = Counter(), Counter()
-    for text, labels in zip(corpus.texts(), corpus.labels()):
+    for text, labels in zip(corpus.texts(), corpus.claimed()):
         present = set(words(text))
         for label in labels:
             totals[label] += 1

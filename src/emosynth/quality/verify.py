@@ -1,5 +1,8 @@
 """``emosynth verify``: judge a synthetic dataset's labels, report agreement next to each judge's ceiling, and
 optionally write a filtered copy. The CLI and ``benchmarks/label_fidelity.py`` both call ``verify``.
+
+Dialogues are re-labelled turn by turn by blind judges (``agreement``); utterance-level examples (Emo Pillars)
+are rated by a classifier whose labels must confirm theirs (``example_fidelity``).
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from emosynth.data.io import ensure_writable, read_dialogues, sidecar, write_atomic
+from emosynth.data.io import ensure_writable, read_records, sidecar, write_atomic
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
 from emosynth.judge import Judge
 from emosynth.llm.base import LLMBackend
 from emosynth.quality.agreement import fidelity_report
+from emosynth.quality.example_fidelity import example_fidelity_report
+from emosynth.quality.example_fidelity import summary_lines as example_summary_lines
 from emosynth.quality.filtering import write_filtered
 from emosynth.quality.judges import ClassifierJudge, LLMJudge
-from emosynth.records import Dialogue
+from emosynth.records import Dialogue, Example
 from emosynth.taxonomy import get_taxonomy
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,7 @@ class VerifySettings(BaseModel):
     max_disagreement: float = Field(0.0, ge=0.0, le=1.0)
     ceiling_from: str | None = None
     ceiling_per_label: int = Field(20, ge=1)
+    threshold: float = Field(0.3, gt=0.0, lt=1.0, description="examples: a score that makes a label")
     seed: int = 0
     data_root: str | None = None
 
@@ -44,9 +50,9 @@ class VerifySettings(BaseModel):
         """Where the fidelity report goes."""
         return self.json_out or sidecar(data, "fidelity.json")
 
-    def check(self, data: Path) -> list[Dialogue]:
-        """Fail before any model is loaded: data that cannot be read or holds no dialogue, outputs that cannot be
-        written, a copy that would replace the data. Returns the dialogues."""
+    def check(self, data: Path) -> list[Dialogue] | list[Example]:
+        """Fail before any model is loaded: data that cannot be read or holds no record, outputs that cannot be
+        written, a copy that would replace the data or filter examples. Returns the dialogues or examples."""
         for path in (self.report_path(data), self.drop_disagreeing):
             if path is not None:
                 ensure_writable(path)
@@ -54,10 +60,10 @@ class VerifySettings(BaseModel):
             raise ConfigError(
                 f"--drop-disagreeing {self.drop_disagreeing} would overwrite the data; choose another path"
             )
-        dialogues = read_dialogues(data)
-        if not dialogues:
-            raise ConfigError(f"{data}: no dialogues to verify")
-        return dialogues
+        records = read_records(data)
+        if isinstance(records[0], Example) and self.drop_disagreeing is not None:
+            raise ConfigError(f"{data} holds examples; --drop-disagreeing filters dialogues only")
+        return records
 
 
 def judge_cache(data: Path) -> Path:
@@ -92,21 +98,26 @@ def verify(
     classifier: str | Path | None = None,
     llm: LLMBackend | None = None,
 ) -> dict[str, Any]:
-    """Judge every turn of ``data`` and write the fidelity report (and the filtered copy, if asked); returns it.
+    """Judge every turn (or example) of ``data`` and write the fidelity report (and the filtered copy, if asked);
+    returns it.
 
     Args:
-        data: a synthetic dialogue JSONL.
+        data: a synthetic dialogue JSONL, or an example JSONL (then the classifier alone judges).
         settings: outputs, filter and ceiling settings.
         classifier: a classifier saved by ``emosynth train`` (RUN/model), used as a judge.
-        llm: a backend used as the LLM judge (the caller opens and closes it; it may serve several datasets).
+        llm: a backend used as the LLM judge of dialogues (the caller opens and closes it; it may serve several
+            datasets).
     """
     data = Path(data)
-    dialogues = settings.check(data)
-    judges = make_judges(dialogues, classifier, llm, settings.seed, data)
-    report, verdicts = fidelity_report(
-        dialogues, judges, settings.ceiling_from, settings.ceiling_per_label, settings.seed, settings.data_root
-    )
-    report = {"data": shown(data)} | report
+    records = settings.check(data)
+    if isinstance(records[0], Example):
+        report = {"data": shown(data)} | verify_examples(records, settings, classifier, llm)
+    else:
+        judges = make_judges(records, classifier, llm, settings.seed, data)
+        report, verdicts = fidelity_report(
+            records, judges, settings.ceiling_from, settings.ceiling_per_label, settings.seed, settings.data_root
+        )
+        report = {"data": shown(data)} | report
     if settings.drop_disagreeing is not None:
         s = settings
         report["filter"] = write_filtered(
@@ -116,8 +127,37 @@ def verify(
     return report
 
 
+def uses_llm(records: list[Dialogue] | list[Example], use_llm: bool | None) -> bool:
+    """Whether to open the LLM judge: for dialogues unless refused (``use_llm`` False), for examples never (asking
+    for it is an error: the LLM judge reads dialogue turns)."""
+    if isinstance(records[0], Example):
+        if use_llm:
+            raise ConfigError("the LLM judge reads dialogue turns; judge examples with --classifier RUN/model")
+        return False
+    return use_llm is not False
+
+
+def verify_examples(
+    examples: list[Example], settings: VerifySettings, classifier: str | Path | None, llm: LLMBackend | None
+) -> dict[str, Any]:
+    """The classifier's confirmation of the examples' labels, next to its ceiling (``example_fidelity``)."""
+    from emosynth.quality.raters import ClassifierRater
+
+    if llm is not None:
+        raise ConfigError("the LLM judge reads dialogue turns; judge examples with a classifier")
+    if classifier is None:
+        raise ConfigError("no judge: examples are judged by a classifier (--classifier RUN/model)")
+    s = settings
+    rater = ClassifierRater(str(classifier))
+    return example_fidelity_report(
+        examples, rater, s.threshold, s.ceiling_from, s.ceiling_per_label, s.seed, s.data_root
+    )
+
+
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """The report as the lines ``emosynth verify`` prints: each judge's agreement, ceiling, per label; the filter."""
+    if report.get("kind") == "examples":
+        return example_summary_lines(report)
     lines = []
     for name, entry in report["judges"].items():
         ag, ceil = entry["agreement"], entry.get("ceiling")

@@ -18,6 +18,8 @@ RESULT_FIELDS = (
     "class_weights",
     "threshold",
     "init_bias",
+    "tune_thresholds",
+    "soft_targets",
 )
 
 
@@ -37,6 +39,12 @@ class TrainingArguments(BaseModel):
     seed: int = 0
     threads: int | None = Field(None, ge=1)
     threshold: float = Field(0.5, gt=0, lt=1, description="multi-label: a label is predicted from this sigmoid")
+    tune_thresholds: bool = Field(
+        True, description="multi-label: each label's threshold is the one with the best F1 on dev (else threshold)"
+    )
+    soft_targets: bool = Field(
+        True, description="multi-label: examples with rater scores train on them (BCE on soft targets)"
+    )
     init_bias: bool = Field(True, description="multi-label: output biases start at the labels' log-odds")
     progress: bool = False
 

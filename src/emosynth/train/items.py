@@ -15,7 +15,8 @@ from emosynth.taxonomy import Taxonomy, get_taxonomy
 
 @dataclass(slots=True)
 class TurnItem:
-    """One turn to classify; ``history``/``future`` are (speaker, text) pairs, oldest first."""
+    """One turn to classify; ``history``/``future`` are (speaker, text) pairs, oldest first; ``soft``: a
+    multi-label example's rater scores per label (soft targets), when it has them."""
 
     dialogue_id: str
     index: int
@@ -24,6 +25,7 @@ class TurnItem:
     label: int | tuple[int, ...]
     history: list[tuple[str, str]]
     future: list[tuple[str, str]]
+    soft: tuple[float, ...] | None = None
 
 
 def turn_items(dialogues: Iterable[Dialogue], taxonomy: Taxonomy | None) -> list[TurnItem]:
@@ -48,15 +50,22 @@ def turn_items(dialogues: Iterable[Dialogue], taxonomy: Taxonomy | None) -> list
 
 
 def example_items(examples: Iterable[Example], taxonomy: Taxonomy | None) -> list[TurnItem]:
-    """Utterance-level examples as items (their context, if any, as one earlier turn).
+    """Utterance-level examples as items.
 
-    Labels are mapped into ``taxonomy``; a multi-label set keeps every mapped label, a single-label set the
-    one that comes first in its label order. ``taxonomy=None`` reads them unlabelled (label -1).
+    An example with a context (Emo Pillars' contextual examples) reads as a short scene: the character's
+    description and the context as earlier turns, then the utterance spoken by the character. Labels are mapped
+    into ``taxonomy``; a multi-label set keeps every mapped label (and the rater's scores, mapped the same way,
+    as soft targets), a single-label set the one that comes first in its label order. ``taxonomy=None`` reads
+    them unlabelled (label -1).
     """
     items = []
     for ex in examples:
-        history = [("", ex.context)] if ex.context else []
+        history, speaker = [], ""
+        if ex.context:
+            history = [("", text) for text in (ex.metadata.get("character_description"), ex.context) if text]
+            speaker = ex.metadata.get("character", "")
         label: int | tuple[int, ...] = -1
+        soft = None
         if taxonomy is not None:
             src = taxonomy if ex.taxonomy == taxonomy.name else get_taxonomy(ex.taxonomy)
             names = [src.convert(lab, taxonomy) for lab in ex.labels]
@@ -64,5 +73,18 @@ def example_items(examples: Iterable[Example], taxonomy: Taxonomy | None) -> lis
             if not ids:
                 raise ConfigError(f"Example {ex.id}: labels {ex.labels} have no {taxonomy.name} equivalent")
             label = tuple(ids) if taxonomy.multi_label else ids[0]
-        items.append(TurnItem(ex.id, 0, "", ex.text, label, history, []))
+            if taxonomy.multi_label and ex.metadata.get("scores"):
+                soft = _mapped_scores(ex.metadata["scores"], src, taxonomy)
+        items.append(TurnItem(ex.id, 0, speaker, ex.text, label, history, [], soft))
     return items
+
+
+def _mapped_scores(scores: dict[str, float], source: Taxonomy, taxonomy: Taxonomy) -> tuple[float, ...]:
+    """Scores per label of ``taxonomy`` (a target label several source labels map to takes their maximum)."""
+    out = [0.0] * len(taxonomy.labels)
+    for label, score in scores.items():
+        name = label if source == taxonomy else source.convert(label, taxonomy)
+        if name is not None:
+            k = taxonomy.index(name)
+            out[k] = max(out[k], float(score))
+    return tuple(out)

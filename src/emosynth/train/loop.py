@@ -65,6 +65,10 @@ class Trainer:
         n_classes = len(self.model.labels)
         if self.multi_label:
             labels = torch.tensor(multi_hot([i.label for i in self.train_dataset], n_classes), dtype=torch.float)
+            if args.soft_targets:  # BCE on the rater's scores where an example has them
+                for row, item in enumerate(self.train_dataset):
+                    if item.soft is not None:
+                        labels[row] = torch.tensor(item.soft)
             positives = labels.sum(0)
             pos_weight = (len(labels) - positives) / positives.clamp(min=1) if args.class_weights else None
             loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -81,7 +85,7 @@ class Trainer:
         scheduler = get_linear_schedule_with_warmup(optimizer, warmup, steps)
         # Featurized once: for CoMPM this runs the frozen memory encoder over the dev set, the same every epoch.
         eval_features = self.model.featurize(self.eval_dataset) if self.eval_dataset else None
-        best, best_state, seconds, seen = -1.0, None, 0.0, 0
+        best, best_state, best_thresholds, seconds, seen = -1.0, None, None, 0.0, 0
         for epoch in range(args.epochs):
             self.model.train()
             start = time.perf_counter()
@@ -98,21 +102,36 @@ class Trainer:
             seconds += time.perf_counter() - start
             record = {"epoch": epoch + 1, "loss": float(loss.detach())}
             if self.eval_dataset:
-                metrics = self.evaluate(self.eval_dataset, eval_features)
+                metrics = self._dev_metrics(eval_features)
                 score = metrics[HEADLINE.get(self.benchmark, "weighted_f1")]
                 record["dev_score"] = score
                 if score > best:
                     best, best_state = score, copy.deepcopy(self.model.state_dict())
+                    best_thresholds = getattr(self.model, "thresholds", None)
             self.history.append(record)
             log.info("epoch %s", record)
         if best_state is not None:
             self.model.load_state_dict(best_state)
+            if self.multi_label:
+                self.model.thresholds = best_thresholds
         return {
             "train_seconds": seconds,
             "train_examples_per_s": seen / seconds if seconds else None,
             "history": self.history,
             "best_dev_score": best if best_state is not None else None,
         }
+
+    def _dev_metrics(self, features: list[dict] | None) -> dict:
+        """Metrics on the dev split; a multi-label model first gets the per-label thresholds with the best F1
+        on it (``tune_thresholds``), so that epochs are compared at their own best cut-offs."""
+        args, items = self.args, self.eval_dataset
+        scores = inference.probabilities(self.model, items, args.eval_batch_size, features)
+        if self.multi_label:
+            self.model.thresholds = None
+            if args.tune_thresholds:
+                gold = multi_hot([i.label for i in items], len(self.model.labels))
+                self.model.thresholds = inference.tune_thresholds(scores, gold)
+        return inference.evaluate(self.model, items, self.benchmark, threshold=args.threshold, scores=scores)
 
     @property
     def multi_label(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class RunConfig(BaseModel):
     regime: str = "real"
     synthetic: str | None = None
     seed: int = 0
+    train_size: int | None = Field(None, ge=1, description="a seeded sample of this many real train examples")
     backbone: str | None = None
     max_length: int | None = Field(None, ge=8)
     data_root: str | None = None
@@ -82,6 +84,9 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     out_dir = Path(out_dir)
     tax = get_taxonomy(taxonomy_name(config.benchmark))
     split = {s: items_of(load_split(config.benchmark, s, config.data_root), tax) for s in ("train", "dev", "test")}
+    n_real = len(split["train"])
+    if config.train_size is not None and config.train_size < n_real:  # low-resource: the same sample in every regime
+        split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
     synthetic = items_of(read_records(config.synthetic), tax) if config.synthetic else []
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
     model = build_model(config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label)
@@ -113,6 +118,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         "data": {
             "benchmark": config.benchmark,
             "n_train": len(split["train"]),
+            "n_train_available": n_real,
             "n_dev": len(split["dev"]),
             "n_test": len(split["test"]),
             "synthetic": synthetic_path,

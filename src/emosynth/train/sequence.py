@@ -47,6 +47,7 @@ class SequenceClassifier(nn.Module):
             raise ValueError(f"kind must be one of {KINDS}")
         self.kind, self.labels, self.max_length, self.future = kind, list(labels), max_length, future
         self.multi_label = multi_label
+        self.thresholds: list[float] | None = None  # multi-label: per-label cut-offs tuned on dev (else 0.5)
         self.tokenizer = _tokenizer or AutoTokenizer.from_pretrained(str(backbone), local_files_only=True)
         self.model = _model or AutoModelForSequenceClassification.from_pretrained(
             str(backbone),
@@ -137,13 +138,22 @@ class SequenceClassifier(nn.Module):
             "max_length": self.max_length,
             "future": self.future,
             "multi_label": self.multi_label,
+            "thresholds": self.thresholds,
         }
         (path / "emosynth.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+    def save_thresholds(self, path: str | Path) -> None:
+        """Record this model's tuned thresholds in the ``emosynth.json`` of its saved directory."""
+        meta_path = Path(path) / "emosynth.json"
+        meta = json.loads(meta_path.read_text()) | {"thresholds": self.thresholds}
+        meta_path.write_text(json.dumps(meta, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> SequenceClassifier:
         """A model saved by ``save``."""
         meta = json.loads((Path(path) / "emosynth.json").read_text())
-        return cls(
+        model = cls(
             path, meta["labels"], meta["kind"], meta["max_length"], meta["future"], meta.get("multi_label", False)
         )
+        model.thresholds = meta.get("thresholds")
+        return model

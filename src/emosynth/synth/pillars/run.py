@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +62,14 @@ class PillarsSynthesizer:
         stories: str = "",
         rater: Rater | None = None,
     ):
-        self.config, self.backend, self.stories, self.rater = config, backend, stories, rater
+        decoding = config.decoding if backend.fills_templates else "schema"  # a server cannot fill templates
+        self.config = config if decoding == config.decoding else config.model_copy(update={"decoding": decoding})
+        self.backend, self.stories, self.rater = backend, stories, rater
         self.taxonomy = get_taxonomy(config.taxonomy)
         self.cues = load_cues(self.taxonomy)
         self.passages = {p.id: p for p in passages}
         self.order = sorted(self.passages)
         rng_for(config.seed, "passages").shuffle(self.order)
-        self.decoding = config.decoding if backend.fills_templates else "schema"
 
     def target(self, k: int) -> str:
         """The emotion of call ``k``: balanced rounds over the labels, or drawn by the configured weights."""
@@ -83,33 +84,30 @@ class PillarsSynthesizer:
         """The resolved configuration saved beside the output."""
         return self.config.model_dump() | {
             "stories": self.stories,
-            "decoding": self.decoding,
             "backend": self.backend.name,
             "model": self.backend.model_id,
         }
 
-    def run(self, out: str | Path, progress: bool = False) -> PillarsSummary:
-        """Run every stage into the folder of ``out``; a rerun resumes. ``progress``: a bar per stage."""
+    def run(self, out: str | Path, progress: bool = False, calls: bool = True) -> PillarsSummary:
+        """Run every stage into the folder of ``out``; a rerun resumes. ``progress``: a bar per stage.
+
+        ``calls=False`` makes no LLM call for the stages: the example files are rebuilt (filtered, rated) from what
+        the stage files hold, e.g. to rate a sample again with another rater or to stop a sample where it is."""
         out, start = Path(out), time.perf_counter()
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.progress = progress
+        self.progress, self.calls = progress, calls
         summary = PillarsSummary(requested=self.config.n)
         before = out.with_name("pillars_contextless.jsonl")
         summary.contextless_before = sum(1 for _ in iter_jsonl(before)) if before.exists() else 0
-        config = (
-            self.config
-            if self.decoding == self.config.decoding
-            else self.config.model_copy(update={"decoding": self.decoding})
-        )
         files = {kind: sidecar(out, f"{kind}.jsonl") for kind in ("characters", "utterances", "contexts", "rejected")}
         record = self.config_record()
         check_resumable(out, record, RESUME_KEYS)
         write_atomic(sidecar(out, "config.json"), json.dumps(record, indent=1) + "\n")
         self.given_up = {obj["id"] for _, obj in _lines(files["rejected"])}
         with JsonlWriter(files["rejected"]) as rejected:
-            characters = self._characters(config, files["characters"], rejected, summary)
-            calls = self._utterances(config, characters, files["utterances"], rejected, summary)
-            contexts = self._contexts(config, calls, files["contexts"], rejected, summary)
+            characters = self._characters(files["characters"], rejected, summary)
+            calls = self._utterances(characters, files["utterances"], rejected, summary)
+            contexts = self._contexts(calls, files["contexts"], rejected, summary)
         self._examples(out, calls, contexts, summary)
         summary.wall_seconds = time.perf_counter() - start
         write_atomic(sidecar(out, "summary.json"), json.dumps(summary.to_dict(), indent=1) + "\n")
@@ -117,6 +115,8 @@ class PillarsSynthesizer:
 
     def _stage(self, stage: str, todo, request, parse, rejected: JsonlWriter, summary) -> Iterator[tuple[Any, Any]]:
         """The accepted ``(item, result)`` of one stage's attempts; items given up on go to the rejected file."""
+        if not self.calls:
+            return
         count = summary.stages[stage]
         for item, result in waves(
             self.backend, stage, todo, request, parse, self.config.max_attempts, count, self.progress
@@ -126,11 +126,15 @@ class PillarsSynthesizer:
             else:
                 yield item, result
 
-    def _characters(self, config, path: Path, rejected: JsonlWriter, summary) -> dict[str, list[Character]]:
+    def _characters(self, path: Path, rejected: JsonlWriter, summary) -> dict[str, list[Character]]:
         """Stage 1 over passages in order until ``config.passages`` passages with characters are known."""
+        config = self.config
         known = {obj["passage"]: [Character(**c) for c in obj["characters"]] for _, obj in _lines(path)}
         with JsonlWriter(path) as writer:
             position = 0
+            if not self.calls:  # the passages read before: up to the last one the stage file knows
+                rank = {p: k for k, p in enumerate(self.order)}
+                position = 1 + max((rank[p] for p in known if p in rank), default=-1)
             while (missing := config.passages - sum(1 for p in self.order[:position] if known.get(p))) > 0:
                 if position >= len(self.order):
                     break
@@ -156,8 +160,9 @@ class PillarsSynthesizer:
         summary.passages_without_characters = sum(1 for p in read if p in known and not known[p])
         return known
 
-    def _utterances(self, config, characters, path: Path, rejected: JsonlWriter, summary) -> list[dict[str, Any]]:
+    def _utterances(self, characters, path: Path, rejected: JsonlWriter, summary) -> list[dict[str, Any]]:
         """Stage 2: one call per (passage with characters, character, target emotion)."""
+        config = self.config
         grounded = [p for p in self.order if characters.get(p)]
         done = {obj["id"]: obj for _, obj in _lines(path)}
         todo = []
@@ -192,8 +197,9 @@ class PillarsSynthesizer:
                 writer.write(done[call_id])
         return sorted(done.values(), key=lambda r: r["id"])
 
-    def _contexts(self, config, calls, path: Path, rejected: JsonlWriter, summary) -> dict[str, str]:
+    def _contexts(self, calls, path: Path, rejected: JsonlWriter, summary) -> dict[str, str]:
         """Stage 3: a context for the first ``contexts_per_call`` utterances of every call."""
+        config = self.config
         done = {obj["id"]: obj["context"] for _, obj in _lines(path)}
         todo = [
             (f"{call['id']}/{j}", call, utterance)
@@ -209,7 +215,7 @@ class PillarsSynthesizer:
             return stages.context_request(config, self.passages[call["passage"]], character, utterance, seed, attempt)
 
         def parse(item, completion):
-            return stages.parse_context(completion.text, item[2], config.context_chars)
+            return stages.parse_context(completion.text, item[2], config.context_chars, item[1]["target"])
 
         with JsonlWriter(path) as writer:
             for item, result in self._stage("context", todo, request, parse, rejected, summary):
@@ -245,6 +251,8 @@ class PillarsSynthesizer:
             summary.out_of_taxonomy.update(outside)
             contextual, _, outside = soft_labels(contextual, self.rater, self.taxonomy, cfg.label_threshold)
             summary.out_of_taxonomy.update(outside)
+            for completion in getattr(self.rater, "completions", ()):  # an LLM rater's calls are calls of the run
+                summary.stages["rating"].add(completion)
         for name, examples in (("pillars_contextless", contextless), ("pillars_contextual", contextual)):
             lines = "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in examples)
             write_atomic(out.with_name(f"{name}.jsonl"), lines)
@@ -263,7 +271,8 @@ def generate(
     options: BackendOptions,
     cache: str | Path | None = "auto",
     progress: bool = True,
-    rater: Rater | None = None,
+    rater: Callable[[LLMBackend], Rater | None] | None = None,
+    calls: bool = True,
 ) -> PillarsSummary:
     """``emosynth generate pillars``: read and split the stories, open the backend, run into the folder ``output``.
 
@@ -274,7 +283,9 @@ def generate(
         options: the LLM backend's options.
         cache: the response cache; ``"auto"`` puts it in the folder, None disables it.
         progress: a bar per stage.
-        rater: scores the examples for their soft labels (None: the target is the label).
+        rater: builds the rater of the soft labels once the backend is open (so that it may rate with the run's
+            own LLM, through its response cache); None, or a rater of None: the target is the label.
+        calls: False makes no LLM call for the stages (``PillarsSynthesizer.run``).
     """
     out = Path(output) / "pillars.jsonl"
     # decoding is compared once the backend is known (one that cannot fill templates decodes under the schema)
@@ -282,4 +293,5 @@ def generate(
     passages = load_passages(stories, config.passage_words)  # bad input fails before a model loads
     ensure_writable(out)
     with open_backend(options, sidecar(out, "cache.sqlite") if cache == "auto" else cache) as llm:
-        return PillarsSynthesizer(config, llm, passages, shown(stories), rater).run(out, progress)
+        synthesizer = PillarsSynthesizer(config, llm, passages, shown(stories), rater(llm) if rater else None)
+        return synthesizer.run(out, progress, calls)

@@ -6,9 +6,10 @@ target, ``resources/emotion_words.yaml``), ``duplicate`` (same words as an earli
 folded) and ``near_duplicate`` (estimated Jaccard of word 3-grams >= 0.8 with an earlier kept example, MinHash).
 
 Soft labels: the rater scores every example on its label set (contextual examples with their context, context-less
-ones without); the scores are kept (``metadata["scores"]``) and the labels are those scored >= ``threshold``,
-mapped into the examples' label set through the taxonomy mappings. A rater label with no equivalent there is
-counted as out-of-taxonomy, never dropped silently. An example whose target is not among its labels is dropped
+ones without); the scores are kept (``metadata["scores"]``) and the labels are those scored at or above the
+rater's own per-label thresholds (a classifier's, tuned on real dev data) or else ``threshold``, mapped into the
+examples' label set through the taxonomy mappings. A rater label with no equivalent there is counted as
+out-of-taxonomy, never dropped silently. An example whose target is not among its labels is dropped
 (``target_not_confirmed``).
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from emosynth.judge import Rater
+from emosynth.judge import Rater, cutoffs
 from emosynth.records import Example
 from emosynth.taxonomy import Taxonomy, names_label
 from emosynth.text import near_duplicates, normalise, words
@@ -74,15 +75,18 @@ def soft_labels(
     and the out-of-taxonomy counts per rater label."""
     dropped, outside = Counter(), Counter()
     kept = []
+    cut = cutoffs(rater, threshold)
     for ex, row in zip(examples, rater.rate(examples)):
-        scores, labels = {}, []
-        for label, score in zip(rater.taxonomy.labels, row):
+        scores, made = {}, set()
+        for label, score, t in zip(rater.taxonomy.labels, row, cut):
             mapped = label if rater.taxonomy == taxonomy else rater.taxonomy.convert(label, taxonomy)
             if mapped is None:
-                outside[label] += score >= threshold
+                outside[label] += score >= t
                 continue
             scores[mapped] = max(scores.get(mapped, 0.0), round(float(score), 4))
-        labels = [label for label in taxonomy.labels if scores.get(label, 0.0) >= threshold]
+            if score >= t:
+                made.add(mapped)
+        labels = [label for label in taxonomy.labels if label in made]
         if ex.metadata["target"] not in labels:
             dropped["target_not_confirmed"] += 1
             continue

@@ -20,7 +20,8 @@ from emosynth.records import Character, Passage
 from emosynth.synth.parse import InvalidOutput, extract_json
 from emosynth.synth.pillars.config import SAMPLING_FIELDS, SHAPES, PillarsConfig
 from emosynth.synth.prompts import render_messages
-from emosynth.text import normalise
+from emosynth.taxonomy import names_label
+from emosynth.text import normalise, words
 
 FIELD_CHARS = {"name": 60, "role": 80, "traits": 80, "situation": 240}
 
@@ -113,15 +114,18 @@ def parse_characters(text: str, passage: Passage, max_characters: int) -> list[C
     return characters[:max_characters]
 
 
+def _scene(passage: Passage, character: Character) -> dict[str, str]:
+    """The prompt fields every stage after the first shares: the passage and the character."""
+    return {"passage": passage.text, "character": character.description(), "name": character.name}
+
+
 def utterances_request(
     config: PillarsConfig, passage: Passage, character: Character, emotion: str, cue: str, seed: int, index: int
 ) -> ChatRequest:
     """Stage 2: ``per_call`` utterances of ``character`` expressing ``emotion``."""
     messages = render_messages(
         config.prompt_versions["utterances"],
-        passage=passage.text,
-        character=character.description(),
-        name=character.name,
+        **_scene(passage, character),
         emotion=emotion,
         cue=cue,
         k=config.per_call,
@@ -164,18 +168,14 @@ def context_request(
     config: PillarsConfig, passage: Passage, character: Character, utterance: str, seed: int, index: int
 ) -> ChatRequest:
     """Stage 3: the situation that makes ``utterance`` understandable."""
-    messages = render_messages(
-        config.prompt_versions["context"],
-        passage=passage.text,
-        character=character.description(),
-        name=character.name,
-        utterance=utterance,
-    )
+    messages = render_messages(config.prompt_versions["context"], **_scene(passage, character), utterance=utterance)
     return _request(config, messages, seed, "context", 0, config.context_chars, index)
 
 
-def parse_context(text: str, utterance: str, max_chars: int) -> str:
-    """The context of a reply; one that is empty, too long or just repeats the utterance is ``InvalidOutput``."""
+def parse_context(text: str, utterance: str, max_chars: int, target: str | None = None) -> str:
+    """The context of a reply; one that is empty, too long, repeats the utterance or names the ``target`` emotion
+    (``resources/emotion_words.yaml``: the context should make the feeling understandable, not state it) is
+    ``InvalidOutput``."""
     try:
         value = extract_json(text)
         context = value.get("context") if isinstance(value, dict) else None
@@ -188,4 +188,6 @@ def parse_context(text: str, utterance: str, max_chars: int) -> str:
         raise InvalidOutput("too_long", f"context of {len(context)} characters")
     if normalise(utterance) in normalise(context):
         raise InvalidOutput("context_quotes_utterance", json.dumps(context[:60]))
+    if target and names_label(set(words(context)), target):
+        raise InvalidOutput("context_names_emotion", json.dumps(context[:60]))
     return context

@@ -8,7 +8,7 @@ from typing import Any
 
 from emosynth.llm.base import Completion
 
-STAGES = ("characters", "utterances", "context")
+STAGES = ("characters", "utterances", "context", "rating")  # rating: an LLM rater's calls
 
 
 @dataclass

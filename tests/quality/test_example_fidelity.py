@@ -1,0 +1,102 @@
+"""`emosynth verify` on utterance-level examples: a saved multi-label classifier confirms (or not) their labels."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from emosynth.data.io import read_examples
+from emosynth.errors import ConfigError
+from emosynth.quality.example_fidelity import ceiling_source, example_agreement, rater_labels, written_for
+from emosynth.quality.verify import VerifySettings, uses_llm
+from emosynth.taxonomy import get_taxonomy
+
+from ..conftest import SHARED
+
+torch = pytest.importorskip("torch")
+GO = get_taxonomy("goemotions")
+PILLARS = Path(__file__).parents[1] / "fixtures" / "pillars" / "examples.jsonl"
+
+
+@pytest.fixture(scope="module")
+def joy_only(tiny_bert, tmp_path_factory):
+    """A real saved multi-label GoEmotions classifier whose own thresholds make joy always and nothing else."""
+    from emosynth.train.sequence import SequenceClassifier
+
+    model = SequenceClassifier(tiny_bert, list(GO.labels), kind="utterance", max_length=32, multi_label=True)
+    model.thresholds = [0.0 if label == "joy" else 1.01 for label in GO.labels]  # sigmoid scores lie in [0, 1]
+    path = tmp_path_factory.mktemp("clf") / "model"
+    model.save(path)
+    return path
+
+
+def test_agreement_counts_confirmed_targets_and_recall_per_label(joy_only):
+    from emosynth.quality.raters import ClassifierRater
+
+    examples = read_examples(PILLARS)
+    rater = ClassifierRater(str(joy_only))
+    judged = rater_labels(rater, examples, threshold=0.3)
+    assert judged == [{"joy"}] * 7  # its own thresholds, not 0.3
+    assert [written_for(e) for e in examples] == ["joy", "joy", "neutral", "neutral", "anger", "anger", "boredom"]
+    result = example_agreement(examples, judged, GO)
+    # targets: joy twice confirmed; neutral, neutral, anger, anger not; boredom has no GoEmotions equivalent
+    assert result["n"] == 6 and result["confirmed_count"] == 2 and result["confirmed"] == pytest.approx(1 / 3, 1e-3)
+    assert result["unmappable"] == 1
+    assert result["per_label"] == {"anger": 0.0, "annoyance": 0.0, "excitement": 0.0, "joy": 1.0, "neutral": 0.0}
+    assert result["macro"] == 0.2 and result["micro"] == 0.25  # 2 of the 8 (example, label) pairs
+
+
+def test_the_ceiling_is_taken_on_test_when_thresholds_were_tuned_on_dev():
+    tuned = SimpleNamespace(taxonomy=GO, thresholds=[0.5] * 28)
+    untuned = SimpleNamespace(taxonomy=GO, thresholds=None)
+    assert ceiling_source(tuned, None)[0] == "goemotions:test"
+    assert ceiling_source(untuned, None)[0] == "goemotions:dev"
+    assert ceiling_source(tuned, "mine.jsonl") == ("mine.jsonl", "given")
+    assert ceiling_source(SimpleNamespace(taxonomy=get_taxonomy("meld"), thresholds=None), None)[0] is None
+
+
+def test_examples_take_no_llm_judge_and_no_dialogue_filter(tmp_path):
+    examples = read_examples(PILLARS)
+    assert uses_llm(examples, None) is False
+    with pytest.raises(ConfigError, match="LLM judge reads dialogue turns"):
+        uses_llm(examples, True)
+    with pytest.raises(ConfigError, match="filters dialogues only"):
+        VerifySettings(drop_disagreeing=tmp_path / "out.jsonl").check(PILLARS)
+
+
+def verify_cli(*args):
+    cmd = [sys.executable, "-m", "emosynth", "verify", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_verify_examples_reports_confirmation_next_to_the_ceiling(joy_only, tmp_path):
+    out = tmp_path / "fid.json"
+    run = verify_cli(
+        PILLARS, "--classifier", joy_only, "--ceiling-from", PILLARS, "--ceiling-per-label", 1, "--json", out
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    entry = report["judges"]["classifier"]
+    assert report["kind"] == "examples" and report["examples"] == 7
+    assert entry["agreement"]["confirmed_count"] == 2 and entry["threshold"] == "per label, the classifier's own"
+    ceiling = entry["ceiling"]
+    assert ceiling["source"] == str(PILLARS) and ceiling["why"] == "given" and ceiling["split"] is None
+    # every sampled example is judged joy alone; the boredom example has no label to score
+    assert ceiling["recall_per_label"]["joy"] == 1.0 and ceiling["recall_per_label"]["neutral"] == 0.0
+    assert run.stdout.startswith("classifier judge") and "target confirmed for 2 of 6 examples" in run.stdout
+    asked = verify_cli(PILLARS, "--classifier", joy_only, "--llm", "--json", out)
+    assert asked.returncode == 2 and "LLM judge reads dialogue turns" in asked.stderr
+
+
+@pytest.mark.skipif(SHARED is None or not (SHARED / "goemotions").is_dir(), reason="no GoEmotions here")
+def test_cli_verify_examples_measures_a_tuned_classifier_on_goemotions_test(joy_only, tmp_path):
+    out = tmp_path / "fid.json"
+    run = verify_cli(PILLARS, "--classifier", joy_only, "--ceiling-per-label", 1, "--json", out)
+    assert run.returncode == 0, run.stderr
+    ceiling = json.loads(out.read_text())["judges"]["classifier"]["ceiling"]
+    assert ceiling["source"] == "goemotions:test" and ceiling["split"] == "test"
+    assert ceiling["recall_per_label"]["joy"] == 1.0 and ceiling["examples"] <= 28
+    assert "goemotions:test (test split: the classifier's thresholds were tuned on dev)" in run.stdout
