@@ -58,11 +58,9 @@ def test_the_ceiling_is_taken_on_test_when_thresholds_were_tuned_on_dev():
     assert ceiling_source(SimpleNamespace(taxonomy=get_taxonomy("meld"), thresholds=None), None)[0] is None
 
 
-def test_examples_take_no_llm_judge_and_no_dialogue_filter(tmp_path):
+def test_examples_take_the_llm_only_when_asked_and_no_dialogue_filter(tmp_path):
     examples = read_examples(PILLARS)
-    assert uses_llm(examples, None) is False
-    with pytest.raises(ConfigError, match="LLM judge reads dialogue turns"):
-        uses_llm(examples, True)
+    assert uses_llm(examples, None) is False and uses_llm(examples, True) is True
     with pytest.raises(ConfigError, match="filters dialogues only"):
         VerifySettings(drop_disagreeing=tmp_path / "out.jsonl").check(PILLARS)
 
@@ -87,8 +85,20 @@ def test_cli_verify_examples_reports_confirmation_next_to_the_ceiling(joy_only, 
     # every sampled example is judged joy alone; the boredom example has no label to score
     assert ceiling["recall_per_label"]["joy"] == 1.0 and ceiling["recall_per_label"]["neutral"] == 0.0
     assert run.stdout.startswith("classifier judge") and "target confirmed for 2 of 6 examples" in run.stdout
-    asked = verify_cli(PILLARS, "--classifier", joy_only, "--llm", "--json", out)
-    assert asked.returncode == 2 and "LLM judge reads dialogue turns" in asked.stderr
+    unjudged = verify_cli(PILLARS, "--json", out)
+    assert unjudged.returncode == 2 and "no judge: examples are judged by a classifier" in unjudged.stderr
+
+
+@pytest.mark.slow
+def test_the_llm_rates_examples_beside_the_classifier_when_asked(smollm, joy_only):
+    from emosynth.quality.verify import verify_examples
+
+    settings = VerifySettings(ceiling_from=str(PILLARS), ceiling_per_label=1)
+    report = verify_examples(read_examples(PILLARS), settings, joy_only, smollm)
+    assert set(report["judges"]) == {"classifier", "llm"} and report["kind"] == "examples"
+    llm = report["judges"]["llm"]
+    assert llm["model"].startswith("llm:") and llm["agreement"]["n"] == 6 and llm["threshold"] == 0.3
+    assert report["judges"]["classifier"]["agreement"]["confirmed_count"] == 2  # the classifier's entry is kept
 
 
 @pytest.mark.skipif(SHARED is None or not (SHARED / "goemotions").is_dir(), reason="no GoEmotions here")

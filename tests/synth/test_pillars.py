@@ -126,7 +126,9 @@ def test_a_run_counts_every_stage_and_a_rerun_makes_no_call(tmp_path):
     assert d["stages"]["characters"]["calls"] == 3 and d["stages"]["utterances"]["calls"] == 2
     assert d["dropped_utterances"] == {"repeated_utterance": 2}  # one per call, the reply kept
     assert d["contextless_examples"] == 4 and d["contextual_examples"] == 2
-    assert d["llm_calls"] == 3 + 2 + 2 and d["calls_per_accepted_example"] == 1.75
+    assert (
+        d["llm_calls"] == 3 + 2 + 2 and d["calls_per_accepted_example"] == 1.75 and d["new_contextless_examples"] == 4
+    )
     contextless = [obj for _, obj in iter_jsonl(out.with_name("pillars_contextless.jsonl"))]
     contextual = [obj for _, obj in iter_jsonl(out.with_name("pillars_contextual.jsonl"))]
     assert len({e["id"] for e in contextless}) == 4 and {e["id"] for e in contextual} <= {e["id"] for e in contextless}
@@ -135,6 +137,7 @@ def test_a_run_counts_every_stage_and_a_rerun_makes_no_call(tmp_path):
     calls = llm.calls
     again = PillarsSynthesizer(config, llm, passages, "stories.jsonl").run(out).to_dict()
     assert llm.calls == calls and again["llm_calls"] == 0 and again["contextless_examples"] == 4
+    assert again["new_contextless_examples"] == 0  # its examples came from calls of the run before
     # asked for more without calls: the examples are rebuilt from what the stage files hold, nothing is generated
     more = config.model_copy(update={"n": 12})
     stopped = PillarsSynthesizer(more, llm, passages, "stories.jsonl").run(out, calls=False).to_dict()

@@ -128,30 +128,33 @@ def verify(
 
 
 def uses_llm(records: list[Dialogue] | list[Example], use_llm: bool | None) -> bool:
-    """Whether to open the LLM judge: for dialogues unless refused (``use_llm`` False), for examples never (asking
-    for it is an error: the LLM judge reads dialogue turns)."""
+    """Whether to open the LLM judge: for dialogues unless refused (``use_llm`` False), for examples only when asked
+    for (an LLM rater of 28 classes is slow and, at the embedded model's size, weak)."""
     if isinstance(records[0], Example):
-        if use_llm:
-            raise ConfigError("the LLM judge reads dialogue turns; judge examples with --classifier RUN/model")
-        return False
+        return bool(use_llm)
     return use_llm is not False
 
 
 def verify_examples(
     examples: list[Example], settings: VerifySettings, classifier: str | Path | None, llm: LLMBackend | None
 ) -> dict[str, Any]:
-    """The classifier's confirmation of the examples' labels, next to its ceiling (``example_fidelity``)."""
-    from emosynth.quality.raters import ClassifierRater
+    """Each rater's confirmation of the examples' labels, next to its ceiling (``example_fidelity``): the classifier
+    (``ClassifierRater``) and/or the LLM (``LLMRater``, blind to the target)."""
+    from emosynth.quality.raters import ClassifierRater, LLMRater
 
-    if llm is not None:
-        raise ConfigError("the LLM judge reads dialogue turns; judge examples with a classifier")
-    if classifier is None:
-        raise ConfigError("no judge: examples are judged by a classifier (--classifier RUN/model)")
     s = settings
-    rater = ClassifierRater(str(classifier))
-    return example_fidelity_report(
-        examples, rater, s.threshold, s.ceiling_from, s.ceiling_per_label, s.seed, s.data_root
-    )
+    raters = [ClassifierRater(str(classifier))] if classifier is not None else []
+    if llm is not None:
+        raters.append(LLMRater(llm, get_taxonomy(examples[0].taxonomy), seed=s.seed))
+    if not raters:
+        raise ConfigError("no judge: examples are judged by a classifier (--classifier RUN/model) or the LLM (--llm)")
+    report: dict[str, Any] = {}
+    for rater in raters:
+        one = example_fidelity_report(
+            examples, rater, s.threshold, s.ceiling_from, s.ceiling_per_label, s.seed, s.data_root
+        )
+        report = one | {"judges": report.get("judges", {}) | one["judges"]}
+    return report
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:

@@ -97,8 +97,7 @@ class PillarsSynthesizer:
         out.parent.mkdir(parents=True, exist_ok=True)
         self.progress, self.calls = progress, calls
         summary = PillarsSummary(requested=self.config.n)
-        before = out.with_name("pillars_contextless.jsonl")
-        summary.contextless_before = sum(1 for _ in iter_jsonl(before)) if before.exists() else 0
+        self.new_calls: set[str] = set()  # utterance calls made by this invocation (its examples are its yield)
         files = {kind: sidecar(out, f"{kind}.jsonl") for kind in ("characters", "utterances", "contexts", "rejected")}
         record = self.config_record()
         check_resumable(out, record, RESUME_KEYS)
@@ -195,6 +194,7 @@ class PillarsSynthesizer:
                 record = {"id": call_id, "passage": pid, "character": character.to_dict(), "target": emotion}
                 done[call_id] = record | {"utterances": kept, "dropped": dropped}
                 writer.write(done[call_id])
+                self.new_calls.add(call_id)
         return sorted(done.values(), key=lambda r: r["id"])
 
     def _contexts(self, calls, path: Path, rejected: JsonlWriter, summary) -> dict[str, str]:
@@ -257,6 +257,7 @@ class PillarsSynthesizer:
             lines = "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in examples)
             write_atomic(out.with_name(f"{name}.jsonl"), lines)
         summary.contextless, summary.contextual = len(contextless), len(contextual)
+        summary.contextless_new = sum(1 for e in contextless if e.id.partition("/")[0] in self.new_calls)
         summary.label_counts.update(label for e in contextless for label in e.labels)
 
 

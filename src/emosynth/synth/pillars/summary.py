@@ -64,7 +64,7 @@ class PillarsSummary:
     rater: str | None = None
     contextless: int = 0
     contextual: int = 0
-    contextless_before: int = 0  # in the output when this run started (a resumed run counts only what it added)
+    contextless_new: int = 0  # from utterance calls this invocation made (a resumed or re-rating run: only those)
     label_counts: Counter = field(default_factory=Counter)
     wall_seconds: float = 0.0
 
@@ -72,7 +72,7 @@ class PillarsSummary:
         """The counts with derived rates (calls and tokens per accepted example, examples/hour), JSON-ready."""
         calls = sum(s.calls - s.cached for s in self.stages.values())
         tokens = sum(s.completion_tokens for s in self.stages.values())
-        examples = max(0, self.contextless - self.contextless_before)  # added by this run (a re-rating adds none)
+        examples = self.contextless_new
         return {
             "requested": self.requested,
             "passages_read": self.passages_read,
