@@ -149,3 +149,22 @@ def test_goemotions_run_reports_macro_f1(tiny_bert, tmp_path):
         and load_model(tmp_path / "run" / "model").thresholds == saved_model["thresholds"]
     )
     assert np.isfinite(saved["weighted_f1"])
+
+
+def test_a_saved_model_gets_its_thresholds_tuned_on_a_split(tiny_bert, tmp_path):
+    from emosynth.train.inference import evaluate_on
+
+    write_goemotions(tmp_path / "go", 12)
+    model = build_model("utterance", list(GO.labels), str(tiny_bert), 16, multi_label=True)
+    model.save(tmp_path / "m")  # as saved before thresholds were tuned: none
+    assert load_model(tmp_path / "m").thresholds is None
+    tuned = evaluate_on(tmp_path / "m", "goemotions", "dev", str(tmp_path / "go"), tune=True)
+    saved = load_model(tmp_path / "m").thresholds
+    assert saved == [tuned["thresholds"][label] for label in GO.labels]
+    # labels dev never has keep 0.5 (joy and anger get the cut-off with the best F1 on it)
+    assert {saved[GO.index(k)] for k in GO.labels if k not in ("joy", "anger")} == {0.5}
+    again = evaluate_on(tmp_path / "m", "goemotions", "dev", str(tmp_path / "go"))
+    assert again["macro_f1"] == tuned["macro_f1"] and "thresholds" not in again
+    with pytest.raises(ConfigError, match="multi-label models only"):
+        build_model("utterance", ["a", "b"], str(tiny_bert), 16).save(tmp_path / "single")
+        evaluate_on(tmp_path / "single", "goemotions", "dev", str(tmp_path / "go"), tune=True)
