@@ -67,3 +67,10 @@ def cutoffs(rater: Rater, threshold: float) -> list[float]:
     """The score that makes each of the rater's labels: its own thresholds, else ``threshold`` for all."""
     own = getattr(rater, "thresholds", None)
     return list(own) if own is not None else [threshold] * len(rater.taxonomy.labels)
+
+
+def labels_made(rater: Rater, examples: list[Example], threshold: float) -> list[set[str]]:
+    """The labels the rater makes for each example (scores at or above ``cutoffs``), in its own label set."""
+    cut = cutoffs(rater, threshold)
+    labels = rater.taxonomy.labels
+    return [{k for k, s, t in zip(labels, row, cut) if s >= t} for row in rater.rate(examples)]

@@ -10,7 +10,8 @@ import pytest
 
 from emosynth.data.io import read_examples
 from emosynth.errors import ConfigError
-from emosynth.quality.example_fidelity import ceiling_source, example_agreement, rater_labels, written_for
+from emosynth.judge import labels_made
+from emosynth.quality.example_fidelity import ceiling_source, example_agreement, written_for
 from emosynth.quality.verify import VerifySettings, uses_llm
 from emosynth.taxonomy import get_taxonomy
 
@@ -38,7 +39,7 @@ def test_agreement_counts_confirmed_targets_and_recall_per_label(joy_only):
 
     examples = read_examples(PILLARS)
     rater = ClassifierRater(str(joy_only))
-    judged = rater_labels(rater, examples, threshold=0.3)
+    judged = labels_made(rater, examples, threshold=0.3)
     assert judged == [{"joy"}] * 7  # its own thresholds, not 0.3
     assert [written_for(e) for e in examples] == ["joy", "joy", "neutral", "neutral", "anger", "anger", "boredom"]
     result = example_agreement(examples, judged, GO)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from emosynth.quality.diversity import SentenceEncoder, mean_pairwise_distance
+from emosynth.quality.example_fidelity import written_for
 from emosynth.records import Example
 from emosynth.text import near_duplicates
 
@@ -23,7 +24,7 @@ THEME = "target emotion (metadata target, else first label)"
 
 def theme(example: Example) -> str:
     """The theme of an example: the emotion it was written for."""
-    return example.metadata.get("target") or (example.labels[0] if example.labels else "")
+    return written_for(example) or ""
 
 
 def contexts_by_theme(examples: list[Example]) -> dict[str, list[Example]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from emosynth.data.benchmarks import EXAMPLE_BENCHMARKS
 from emosynth.errors import ConfigError
-from emosynth.judge import Rater, cutoffs
+from emosynth.judge import Rater, labels_made
 from emosynth.quality.agreement import converted
 from emosynth.records import Example
 from emosynth.taxonomy import Taxonomy, get_taxonomy
@@ -26,13 +26,6 @@ log = logging.getLogger(__name__)
 def written_for(example: Example) -> str | None:
     """The label an example was written for: its ``metadata["target"]``, else its first label (None: no label)."""
     return example.metadata.get("target") or (example.labels[0] if example.labels else None)
-
-
-def rater_labels(rater: Rater, examples: list[Example], threshold: float) -> list[set[str]]:
-    """The labels the rater makes for each example (scores at or above ``cutoffs``), in its own label set."""
-    cut = cutoffs(rater, threshold)
-    labels = rater.taxonomy.labels
-    return [{k for k, s, t in zip(labels, row, cut) if s >= t} for row in rater.rate(examples)]
 
 
 def example_agreement(examples: list[Example], judged: list[set[str]], taxonomy: Taxonomy) -> dict[str, Any]:
@@ -101,7 +94,7 @@ def example_fidelity_report(
     from emosynth.quality.corpus import SPLITS, load_corpus
     from emosynth.quality.raters import rater_ceiling
 
-    agreement = example_agreement(examples, rater_labels(rater, examples, threshold), rater.taxonomy)
+    agreement = example_agreement(examples, labels_made(rater, examples, threshold), rater.taxonomy)
     tuned = getattr(rater, "thresholds", None) is not None
     entry: dict[str, Any] = {
         "agreement": agreement,

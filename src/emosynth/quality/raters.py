@@ -16,7 +16,7 @@ import random
 from typing import Any
 
 from emosynth.errors import ConfigError
-from emosynth.judge import cutoffs
+from emosynth.judge import cutoffs, labels_made
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
 from emosynth.quality.judges import taxonomy_of
 from emosynth.records import Example
@@ -181,8 +181,7 @@ def rater_ceiling(rater, real: list[Example], per_label: int = 20, threshold: fl
     mapped = [_in_set(e, rater.taxonomy) for e in real]
     sample = balanced_examples([e for e in mapped if e.labels], labels, per_label, seed)
     gold = [[int(label in e.labels) for label in labels] for e in sample]
-    cut = cutoffs(rater, threshold)
-    pred = [[int(s >= t) for s, t in zip(row, cut)] for row in rater.rate(sample)]
+    pred = [[int(label in made) for label in labels] for made in labels_made(rater, sample, threshold)]
     present = [k for k in range(len(labels)) if any(row[k] for row in gold)]  # labels the sample has
     recall = recall_score(gold, pred, labels=present, average=None, zero_division=0)
     macro = f1_score(gold, pred, labels=present, average="macro", zero_division=0) if present else 0.0

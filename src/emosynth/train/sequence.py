@@ -132,6 +132,11 @@ class SequenceClassifier(nn.Module):
         path = Path(path)
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
+        self.save_thresholds(path)
+
+    def save_thresholds(self, path: str | Path) -> None:
+        """Write ``emosynth.json`` (kind, labels, settings and tuned thresholds) into the saved directory: all of
+        ``save`` a model loaded from ``path`` needs after its thresholds were tuned."""
         meta = {
             "kind": self.kind,
             "labels": self.labels,
@@ -140,13 +145,7 @@ class SequenceClassifier(nn.Module):
             "multi_label": self.multi_label,
             "thresholds": self.thresholds,
         }
-        (path / "emosynth.json").write_text(json.dumps(meta, indent=1) + "\n")
-
-    def save_thresholds(self, path: str | Path) -> None:
-        """Record this model's tuned thresholds in the ``emosynth.json`` of its saved directory."""
-        meta_path = Path(path) / "emosynth.json"
-        meta = json.loads(meta_path.read_text()) | {"thresholds": self.thresholds}
-        meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+        (Path(path) / "emosynth.json").write_text(json.dumps(meta, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> SequenceClassifier:
