@@ -1,9 +1,12 @@
 """Emo Pillars generation cost, from the summary of a run of ``emosynth generate pillars`` (by default the committed
-sample in ``data/samples/``): LLM calls, generated tokens and wall time per accepted context-less example.
+sample in ``data/samples/``): LLM calls, generated tokens and wall time per accepted example (context-less and
+contextual both count, as in the paper's 700K calls for 400K examples).
 
 A sample made over several sessions is several invocations: each invocation that made LLM calls is appended to
 ``runs`` (the ones already recorded are recognised by their summary); calls, tokens and time are summed over them
-and divided by the examples the sample has now (after filters and rating: the accepted ones).
+and divided by the examples the sample has now (after filters and rating: the accepted ones). A sample made with
+other settings (prompt versions, utterances per call, ...) starts a new record; the one before is kept, without its
+invocation rows, under ``earlier_samples``.
 
 With ``--rater`` (the classifier the sample was rated with), its ceiling on real GoEmotions is added: macro-F1 and
 per-label recall on a label-balanced sample (20 examples per label), at the rater's own per-label thresholds (tuned
@@ -20,6 +23,7 @@ from pathlib import Path
 from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = ("per_call", "contexts_per_call", "calls_per_passage", "passage_words", "prompt_versions")
 
 
 def row(summary: dict) -> dict:
@@ -27,6 +31,7 @@ def row(summary: dict) -> dict:
     stages = summary["stages"]
     return {
         "new_contextless_examples": summary["new_contextless_examples"],
+        "new_contextual_examples": summary.get("new_contextual_examples"),
         "llm_calls": summary["llm_calls"],
         "calls_per_stage": {name: s["calls"] - s["cached"] for name, s in stages.items()},
         "generated_tokens": sum(s["completion_tokens"] for s in stages.values()),
@@ -43,11 +48,16 @@ def main() -> None:
     summary = json.loads(args.summary.read_text())
     config = json.loads(args.summary.with_name("pillars.config.json").read_text())
     previous = json.loads(args.out.read_text()) if args.out.exists() else {"runs": []}
+    settings = {k: config.get(k) for k in SETTINGS}
+    earlier = previous.get("earlier_samples", [])
+    if previous["runs"] and previous.get("settings") != settings:
+        earlier.append({k: v for k, v in previous.items() if k not in ("runs", "earlier_samples")})
+        previous = {"runs": []}
     runs = previous["runs"]
     this = row(summary) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}
     if summary["llm_calls"] and not any({k: r[k] for k in row(summary)} == row(summary) for r in runs):
         runs.append(this)  # an invocation without calls only re-filtered or re-rated the sample
-    accepted = summary["contextless_examples"]
+    accepted = summary["contextless_examples"] + summary["contextual_examples"]
     calls = sum(r["llm_calls"] for r in runs)
     tokens = sum(r["generated_tokens"] for r in runs)
     seconds = sum(r["wall_seconds"] for r in runs)
@@ -64,8 +74,9 @@ def main() -> None:
         "examples_per_hour": round(3600 * accepted / seconds, 1) if seconds else None,
         "rater": summary["rater"],
         "dropped_examples": summary["dropped_examples"],
-        "settings": {k: config[k] for k in ("per_call", "contexts_per_call", "calls_per_passage", "passage_words")},
+        "settings": settings,
         "runs": runs,
+        "earlier_samples": earlier,
         "machine": describe(),
     }
     if args.rater:

@@ -131,3 +131,13 @@ def test_pillars_names_a_missing_corpus_and_a_bad_story_file_before_loading_a_mo
         emosynth("generate", "pillars", "--stories", str(bad), "--per-call", "2", "--contexts-per-call", "3", "-o", "x")
     )
     assert "contexts_per_call (3) exceeds per_call (2)" in line
+
+
+def test_best_of_n_options_are_checked_before_a_model_loads(tmp_path):
+    out = str(tmp_path / "d.jsonl")
+    line = one_error_line(emosynth("generate", "dialogues", "--best-of", "3", "-o", out))
+    assert "best_of 3 needs a judge" in line
+    line = one_error_line(emosynth("generate", "dialogues", "--taxonomy", "goemotions", "--judge", "auto", "-o", out))
+    assert "--judge auto needs a benchmark to train on; there is none for 'goemotions'" in line
+    line = one_error_line(emosynth("generate", "dialogues", "--judge", str(tmp_path / "none"), "-o", out))
+    assert "not a saved emosynth classifier" in line

@@ -1,5 +1,6 @@
-"""What a label judge is: anything that re-labels dialogue turns blind, in its own label set; and what a rater is:
-anything that scores examples on every label of its set (Emo Pillars' soft labels).
+"""What a label judge is: anything that re-labels dialogue turns blind, in its own label set; what a rater is:
+anything that scores examples on every label of its set (Emo Pillars' soft labels); and what a chooser is: anything
+that scores candidate utterances for the label they should express (best-of-n generation).
 
 Floor: above records and taxonomy, below everything else. The judges themselves (an LLM, a classifier trained on
 real data) live in ``emosynth.quality.judges``; a stage that needs one (``verify``, or generation that selects
@@ -60,6 +61,23 @@ class Rater(Protocol):
 
     def rate(self, examples: list[Example]) -> list[list[float]]:
         """One row per example: a score in [0, 1] for every label of ``taxonomy``, in its order."""
+        ...
+
+
+class Chooser(Protocol):
+    """Scores candidate utterances for the label they should express (best-of-n generation keeps the best).
+
+    Attributes:
+        identity: what scores (a model path), recorded in the requests that use it and so in their cache keys.
+        taxonomy: the label set it scores in.
+    """
+
+    identity: str
+    taxonomy: Taxonomy
+
+    def score(self, label: str, candidates: list[str], history: list[str]) -> list[tuple[float, bool]]:
+        """For each candidate: its score for ``label`` (higher is better; negative: never to be kept if another
+        is not) and whether ``label`` is the chooser's own reading of it; ``history`` is what was said before."""
         ...
 
 

@@ -1,6 +1,7 @@
 """Continuous batching of template fills, with the real SmolLM2 model."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -78,3 +79,48 @@ def test_a_request_beyond_the_context_window_is_refused_before_any_decoding(thre
     too_long = requests(1, max_tokens=5000)
     with pytest.raises(BackendError, match=r"exceed the context window \(n_ctx=2048\)"):
         list(three_slots.complete_many([*requests(2), *too_long]))
+
+
+class Shortest:
+    """Stands in for a judge (not the filling under test): prefers the shortest candidate, reads "joy" in
+    candidates with an exclamation mark, and keeps what it was shown."""
+
+    identity = "shortest"
+
+    def __init__(self):
+        self.shown = []
+
+    def score(self, label, candidates, history):
+        self.shown.append((label, list(candidates), list(history)))
+        return [(-float(len(c)), label == "joy" and "!" in c) for c in candidates]
+
+
+def test_best_of_n_keeps_the_chosen_candidate_of_every_hole_and_the_reply_stays_whole(three_slots):
+    chooser = Shortest()
+    three_slots.set_chooser(chooser)
+    labels = ("joy", "anger", "joy")
+    batch = [replace(r, hole_candidates=3, hole_labels=labels, chooser="shortest") for r in requests(2)]
+    answers = dict(three_slots.complete_many(batch))
+    assert len(chooser.shown) == 6  # 3 holes x 2 requests, 3 candidates each (no hole failed 3 times here)
+    rewound = 0
+    for completion in answers.values():
+        turns = json.loads(completion.text)["turns"]
+        assert [t["speaker"] for t in turns] == ["Ana", "Ben", "Ana"]
+        assert completion.extra["hole_candidates"] == [3, 3, 3]
+        kept = []  # the two requests' holes interleave: a hole is known by what was kept before it
+        for turn, score, label in zip(turns, completion.extra["hole_scores"], labels):
+            candidates = next(c for lab, c, h in chooser.shown if h == kept and turn["utterance"] in c and lab == label)
+            assert turn["utterance"] == min(candidates, key=len) and score == -len(turn["utterance"])
+            rewound += candidates.index(turn["utterance"]) != len(candidates) - 1
+            kept.append(turn["utterance"])
+        assert completion.completion_tokens > 0 and completion.extra["forced_tokens"] > 0
+    assert rewound >= 1  # seeded: some holes keep an earlier candidate, so the rewind path ran
+    again = dict(three_slots.complete_many(batch))
+    assert [again[i].text for i in range(2)] == [answers[i].text for i in range(2)]
+    assert batch[0].canonical() != requests(1)[0].canonical()  # a chosen answer is cached apart
+
+
+def test_a_request_naming_an_unknown_chooser_fails_before_decoding(three_slots):
+    bad = replace(requests(1)[0], hole_candidates=2, hole_labels=("joy",) * 3, chooser="nobody")
+    with pytest.raises(BackendError, match="no chooser 'nobody'"):
+        three_slots.complete(bad)

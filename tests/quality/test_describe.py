@@ -245,3 +245,30 @@ def test_semantic_diversity_per_class_and_of_contexts_with_an_encoder(tiny_bert)
     assert set(report["context_personalization"]["semantic_diversity"]["per_theme"]) == {"joy", "neutral"}
     table = format_table([report])
     assert "semantic diversity per class, neutral" in table and "contexts: semantic diversity in theme" in table
+
+
+def test_openers_show_a_label_bought_with_a_formula_beside_the_real_share():
+    from emosynth.quality.describe import openers
+
+    synthetic = Corpus(
+        "formula",
+        MELD,
+        dialogues=[
+            dialogue(
+                "a", ("A", "Ew, that smells.", "disgust"), ("B", "Eww! Gross!", "disgust"), ("A", "Ok.", "neutral")
+            ),
+            dialogue("b", ("C", "Ew, stop it.", "disgust"), ("D", "That is vile.", "disgust")),
+        ],
+    )
+    real = Corpus(
+        "real",
+        MELD,
+        dialogues=[dialogue("r", ("A", "Ew, no.", "disgust"), ("B", "Gross.", "disgust"), ("A", "Yuck.", "disgust"))],
+    )
+    stats = openers(synthetic)
+    assert stats["disgust"] == {"texts": 4, "word": "ew", "word_share": 0.5, "bigram": "ew that", "bigram_share": 0.25}
+    assert set(stats) == {"disgust", "neutral"}  # labels without texts have no opener
+    report = describe_corpus(synthetic, real)
+    # 2 of 4 synthetic disgust turns open with "ew"; the real top opener covers 1 of 3: a ratio of 1.5
+    assert report["against"]["opener_ratio"] == {"disgust": 1.5}
+    assert "top opener disgust" in format_table([report]) and "ew 50.0%" in format_table([report])

@@ -235,3 +235,49 @@ def test_pipeline_through_an_openai_compatible_server(llama_server, tmp_path):
     assert (config["backend"], config["model"]) == ("openai", "smollm2")  # whether or not a dialogue was accepted
     for d in read_dialogues(out):
         assert d.backend == "openai" and d.model == "smollm2" and d.target_emotion in d.emotions
+
+
+@pytest.fixture
+def meld_judge(tiny_bert, tmp_path):
+    """A real (untrained, tiny) MELD utterance classifier saved as ``emosynth train`` saves one."""
+    from emosynth.train.sequence import SequenceClassifier
+
+    SequenceClassifier(tiny_bert, list(MELD_LABELS), kind="utterance", max_length=32).save(tmp_path / "judge")
+    return str(tmp_path / "judge")
+
+
+def test_best_of_n_keeps_turns_the_judge_scored_and_records_its_choice(smollm, meld_judge, tmp_path):
+    from emosynth.quality.judges import ClassifierChooser
+
+    chooser = ClassifierChooser(meld_judge)
+    cfg = DialogueConfig.create(mode="balanced", best_of=3, judge=meld_judge, **FAST)
+    out = tmp_path / "best.jsonl"
+    summary = DialogueSynthesizer(cfg, smollm, chooser=chooser).run(out, progress=False)
+    dialogues = read_dialogues(out)
+    assert len(dialogues) == summary.accepted >= 2
+    turns = 0
+    for d in dialogues:
+        judged = d.metadata["judge"]
+        assert judged["selected_by"] == meld_judge and len(judged["scores"]) == len(d.turns)
+        assert all(1 <= c <= 3 for c in judged["candidates"])
+        for turn, score, agree in zip(d.turns, judged["scores"], judged["agree"]):
+            # the recorded score is the judge's own probability of the planned label for the kept words
+            [(again, top)] = chooser.score(turn.emotion, [turn.text], [])
+            assert score == pytest.approx(again, abs=1e-3) and agree == top
+            turns += 1
+    saved = json.loads(sidecar(out, "summary.json").read_text())
+    assert saved["selected_by"] == meld_judge and 1 < saved["candidates_per_kept_turn"] <= 3
+    assert saved["selecting_judge_agreement"] == pytest.approx(
+        sum(a for d in dialogues for a in d.metadata["judge"]["agree"]) / turns, abs=1e-4
+    )
+    # a bar no turn reaches rejects every dialogue, with its reason; a different bar is a different dataset
+    strict = cfg.model_copy(update={"min_judge_score": 0.99, "n": 1, "max_attempts": 2})
+    with pytest.raises(ConfigError, match="min_judge_score"):
+        DialogueSynthesizer(strict, smollm, chooser=chooser).run(out, progress=False)
+    DialogueSynthesizer(strict, smollm, chooser=chooser).run(tmp_path / "strict.jsonl", progress=False)
+    [rejection] = [json.loads(x) for x in sidecar(tmp_path / "strict.jsonl", "rejected.jsonl").read_text().splitlines()]
+    assert rejection["reason"] == "judge_below_threshold" and "does not read as" in rejection["attempts"][0]["detail"]
+    with pytest.raises(ConfigError, match="needs a judge"):
+        DialogueConfig.create(best_of=3)
+    with pytest.raises(ConfigError, match="cannot choose"):
+        DialogueSynthesizer(cfg, ScriptedModel(), chooser=chooser)

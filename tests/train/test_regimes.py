@@ -100,9 +100,10 @@ def test_cli_train_then_predict_a_dialogue_from_stdin(tiny_bert, meld_like, tmp_
         [*cmd, "predict", str(run_dir / "model")], input="not json", text=True, capture_output=True, timeout=300
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: stdin: expected")
-    # evaluate: the saved model scores the test split exactly as the run did when it finished
+    # evaluate (given the run folder: its model/ is taken): the saved model scores the test split exactly as the
+    # run did when it finished
     scored = subprocess.run(
-        [*cmd, "evaluate", str(run_dir / "model"), "--benchmark", "meld", "--data-root", str(root)],
+        [*cmd, "evaluate", str(run_dir), "--benchmark", "meld", "--data-root", str(root)],
         text=True,
         capture_output=True,
         timeout=300,

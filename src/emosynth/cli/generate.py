@@ -8,7 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from emosynth.cli.app import app, fail, generate_app, generating, llm_command
-from emosynth.errors import EmosynthError
+from emosynth.errors import ConfigError, EmosynthError
+
+JUDGES = "runs/judges"  # where --judge auto keeps the classifiers it trains
 
 
 @generate_app.command("dialogues")
@@ -43,7 +45,15 @@ def generate_dialogues(
     transitions_file: Annotated[str | None, typer.Option(help="JSON of emotion-transition counts.")] = None,
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not cache responses.")] = False,
-    data_root: Annotated[str | None, typer.Option(help="Benchmark folder for --few-shot examples.")] = None,
+    best_of: Annotated[int | None, typer.Option(help="Candidate utterances per turn; the judge keeps one (1).")] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(help=f"Classifier (emosynth train) choosing and scoring turns; auto: {JUDGES}/<set>_utterance_cw"),
+    ] = None,
+    min_judge_score: Annotated[
+        float | None, typer.Option(help="A kept turn the judge scores lower rejects its dialogue (0).")
+    ] = None,
+    data_root: Annotated[str | None, typer.Option(help="Benchmark folder (--few-shot examples, --judge auto).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Multi-party dialogues with one emotion label per turn (Kaplan, Carneiro, Wermter 2025)."""
@@ -51,6 +61,8 @@ def generate_dialogues(
     from emosynth.synth.dialogues import generate
 
     with generating(output):
+        if judge == "auto":
+            judge = default_judge(taxonomy, data_root)
         config = DialogueConfig.create(
             preset,
             taxonomy=taxonomy,
@@ -69,11 +81,38 @@ def generate_dialogues(
             cue_file=cue_file,
             scenario_file=scenario_file,
             transitions_file=transitions_file,
+            best_of=best_of,
+            judge=judge,
+            min_judge_score=min_judge_score,
         )
-        summary = generate(config, output, llm, None if no_cache else cache or "auto", data_root, progress)
+        chooser = None
+        if config.judge:
+            from emosynth.quality.judges import ClassifierChooser
+
+            chooser = ClassifierChooser(config.judge)
+        cached = None if no_cache else cache or "auto"
+        summary = generate(config, output, llm, cached, data_root, progress, chooser)
     typer.echo(f"wrote {output}")
     for line in summary.lines():
         typer.echo(line)
+
+
+def default_judge(taxonomy: str, data_root: str | None) -> str:
+    """The model of ``--judge auto``: the class-weighted utterance classifier of the benchmark, trained by
+    ``emosynth train`` into ``runs/judges/`` on first use."""
+    from emosynth.data.benchmarks import ERC_BENCHMARKS
+
+    if taxonomy not in ERC_BENCHMARKS:
+        raise ConfigError(f"--judge auto needs a benchmark to train on; there is none for '{taxonomy}'")
+    run_dir = Path(JUDGES) / f"{taxonomy}_utterance_cw"
+    if not (run_dir / "model" / "emosynth.json").exists():
+        from emosynth.train.args import TrainingArguments
+        from emosynth.train.regimes import RunConfig, run
+
+        typer.echo(f"training the judge {run_dir} (once: emosynth train --class-weights on {taxonomy})", err=True)
+        training = TrainingArguments(class_weights=True, progress=False)
+        run(RunConfig.create(benchmark=taxonomy, model="utterance", data_root=data_root, training=training), run_dir)
+    return (run_dir / "model").as_posix()
 
 
 @generate_app.command("pillars")
@@ -82,10 +121,15 @@ def generate_pillars(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (reruns resume).")],
     llm: Any,
     stories: Annotated[str, typer.Option(help="FairytaleQA folder, folder of .txt files, or JSONL of {id, text}.")],
-    n: Annotated[int, typer.Option("-n", help="Context-less examples asked for.")] = 90,
+    n: Annotated[
+        int, typer.Option("-n", help="Context-less examples asked for (with a rater: accepted ones, in rounds).")
+    ] = 90,
     seed: Annotated[int, typer.Option(help="Seeds passage order, characters, targets and sampling.")] = 0,
-    per_call: Annotated[int | None, typer.Option(help="Utterances asked for per call (3).")] = None,
-    contexts_per_call: Annotated[int | None, typer.Option(help="Of those, how many get a context (1).")] = None,
+    per_call: Annotated[int | None, typer.Option(help="Utterances asked for per call (6).")] = None,
+    contexts_per_call: Annotated[
+        int | None, typer.Option(help="Of a call's accepted utterances, how many get a context (1).")
+    ] = None,
+    max_calls: Annotated[int | None, typer.Option(help="Most utterance calls, with a rater (4 n / per-call).")] = None,
     passage_words: Annotated[int | None, typer.Option(help="Longest passage in words (300).")] = None,
     max_characters: Annotated[int | None, typer.Option(help="Characters taken per passage (4).")] = None,
     decoding: Annotated[str | None, typer.Option(help="template (llamacpp) | schema")] = None,
@@ -115,6 +159,7 @@ def generate_pillars(
             seed=seed,
             per_call=per_call,
             contexts_per_call=contexts_per_call,
+            max_calls=max_calls,
             passage_words=passage_words,
             max_characters=max_characters,
             decoding=decoding,

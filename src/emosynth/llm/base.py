@@ -35,6 +35,10 @@ class ChatRequest:
     ``template``, when given, is the fixed text around the free JSON strings of the reply (see ``llm.fill``):
     a backend that fills templates (``fills_templates``) samples only the strings; any other backend answers
     under ``json_schema`` instead, which must describe the same reply.
+
+    Best-of-n filling (a backend that ``chooses``): each hole is drawn ``hole_candidates`` times from the same
+    prefix and the backend's chooser of identity ``chooser`` keeps the candidate it scores best for what that
+    hole should express, ``hole_labels[i]`` (``emosynth.judge.Chooser``).
     """
 
     messages: tuple[dict[str, str], ...]
@@ -49,6 +53,9 @@ class ChatRequest:
     sample_index: int = 0
     template: tuple[str, ...] | None = None
     hole_max_chars: int | None = None  # with a template: the longest string a hole may hold (the schema's maxLength)
+    hole_candidates: int = 1
+    hole_labels: tuple[str, ...] | None = None
+    chooser: str | None = None
 
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters every backend passes on as they are."""
@@ -57,7 +64,11 @@ class ChatRequest:
     def canonical(self) -> str:
         """Sorted-key JSON of everything that determines the answer (the cache key's payload)."""
         payload = asdict(self)
-        for key in ("template", "hole_max_chars"):  # requests without a template keep the keys they always had
+        # requests without a template or a choice keep the keys they always had (and their cached answers)
+        for key, default in (("template", None), ("hole_max_chars", None), ("hole_candidates", 1)):
+            if payload[key] == default:
+                del payload[key]
+        for key in ("hole_labels", "chooser"):
             if payload[key] is None:
                 del payload[key]
         return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -92,6 +103,7 @@ class LLMBackend:
     name: str = "base"
     model_id: str = ""
     fills_templates: bool = False  # samples only the holes of a request's template (else: its JSON schema)
+    chooses: bool = False  # fills best-of-n, keeping the candidate its chooser prefers (``set_chooser``)
 
     def complete(self, request: ChatRequest) -> Completion:
         """Answer one request."""
@@ -101,6 +113,13 @@ class LLMBackend:
         """Answer many requests; yields ``(position, completion)`` in completion order (serial here)."""
         for i, req in enumerate(requests):
             yield i, self.complete(req)
+
+    def set_chooser(self, chooser) -> None:
+        """Use ``chooser`` (``emosynth.judge.Chooser``) for requests that name its identity."""
+        raise ConfigError(
+            f"backend '{self.name}' cannot choose among candidate utterances; best-of-n needs the in-process "
+            "llamacpp backend"
+        )
 
     def identity(self) -> str:
         """What distinguishes this backend's answers in the cache: backend name and model identity."""

@@ -7,6 +7,10 @@ sequence that has just closed a hole, so the weights are read once for all of th
 sequence and the next one in line takes it over at once. The chat-template prefix that all prompts of a call share
 is evaluated once and copied into each sequence (``llama_memory_seq_cp``).
 
+A request that names a chooser (best-of-n, ``ChatRequest.hole_candidates``) has each hole drawn that many times
+from the same prefix; the chooser scores the candidates for the hole's label and the best one is kept: if it is
+not the last one drawn, the sequence is rewound to the hole and the kept text evaluated in one batch.
+
 Each request keeps its own seeded sampler chain, so answers do not depend on the order requests arrive in; with one
 slot the decoding is that of a single sequence, token for token. With several, the floating-point sums of a
 batch differ slightly from those of a single sequence, so a request can come out differently under another
@@ -51,6 +55,14 @@ class _Fill:
     sampled: int = 0
     redraws: int = 0
     result: Filled | None = None
+    chooser: object = None  # best-of-n: the chooser, the holes' labels and the candidates drawn for this hole
+    want: int = 1
+    labels: tuple[str, ...] = ()
+    candidates: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    agree: list[bool] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
 
     def finish(self, finish_reason: str) -> None:
         self.result = Filled(
@@ -61,6 +73,7 @@ class _Fill:
             self.fixed_tokens,
             self.redraws,
             time.perf_counter() - self.start,
+            *((self.scores, self.agree, self.counts) if self.chooser is not None else ()),
         )
 
 
@@ -73,14 +86,18 @@ class BatchFiller:
         n_ctx: the context window of each sequence (the backend's ``n_ctx``).
         max_redraws: how often a bad hole is drawn again before the last draw stands.
         n_batch: the most tokens one ``llama_decode`` call takes.
+        choosers: the choosers of best-of-n requests by identity (``emosynth.judge.Chooser``).
     """
 
-    def __init__(self, llm, slots: int, n_ctx: int, max_redraws: int = 3, n_batch: int = 512):
+    def __init__(
+        self, llm, slots: int, n_ctx: int, max_redraws: int = 3, n_batch: int = 512, choosers: dict | None = None
+    ):
         import llama_cpp
         from llama_cpp._internals import LlamaBatch, LlamaContext
         from llama_cpp._utils import suppress_stdout_stderr
 
         self.tools, self.slots, self.n_ctx, self.max_redraws = FillTools(llm), slots, n_ctx, max_redraws
+        self.choosers = choosers if choosers is not None else {}
         self._llama_cpp = llama_cpp
         params = llama_cpp.llama_context_default_params()
         # one KV cache shared by all sequences: copying the common prefix only tags its cells
@@ -124,6 +141,11 @@ class BatchFiller:
                     f"llama.cpp refused the request: {len(prompt)} prompt + {sum(map(len, parts))} template + "
                     f"{request.max_tokens} new tokens exceed the context window (n_ctx={self.n_ctx})"
                 )
+            if request.chooser is not None:
+                if request.chooser not in self.choosers:
+                    raise BackendError(f"no chooser {request.chooser!r} is set on this backend (set_chooser)")
+                if len(request.hole_labels or ()) != len(request.template) - 1:
+                    raise BackendError("a request with a chooser needs one label per hole (hole_labels)")
         self.ctx.kv_cache_clear()
         prefix = self._shared_prefix(prompts)
         waiting = list(range(len(requests)))[::-1]
@@ -168,6 +190,9 @@ class BatchFiller:
             self.ctx.kv_cache_seq_cp(self.slots, seq, -1, -1)
         holes = len(request.template) - 1
         return _Fill(
+            chooser=self.choosers.get(request.chooser) if request.chooser is not None else None,
+            want=max(1, request.hole_candidates),
+            labels=request.hole_labels or (),
             index=index,
             seq=seq,
             sampler=self.tools.sampler(request),
@@ -227,27 +252,59 @@ class BatchFiller:
         body = string_body(raw) if closed else None
         fill.raw, fill.drawn = b"", 0
         if acceptable(body, fill.seen, fill.max_chars):
-            self._next_hole(fill, body, raw, piece[:at])
+            if fill.chooser is None:
+                self._next_hole(fill, body, raw, piece[:at])
+                return
+            fill.candidates.append((body, raw, piece[:at]))
+            if len(fill.candidates) < fill.want:
+                self._rewind(fill)  # the next candidate, from the same prefix
+            else:
+                self._choose(fill, last_in_cache=True)
         elif fill.attempt < self.max_redraws:  # draw again from the same prefix
             fill.attempt += 1
             fill.redraws += 1
-            self.ctx.kv_cache_seq_rm(fill.seq, fill.hole_pos - 1, -1)
-            fill.pos, fill.pending = fill.hole_pos - 1, [fill.before_hole]
+            self._rewind(fill)
+        elif fill.candidates:  # best-of-n: fewer candidates than wanted, choose among those
+            self._choose(fill, last_in_cache=False)
         else:  # the last draw failed too: the reply is lost (validation rejects it), stop sampling
             last = raw.decode("utf-8", errors="replace") if body is not None else ""
             fill.text += [last, *fill.parts[fill.hole + 1 :]]
             fill.finish("stop" if closed else "length")
 
-    def _next_hole(self, fill: _Fill, body: str, raw: bytes, tail: bytes) -> None:
+    def _rewind(self, fill: _Fill) -> None:
+        """Forget the hole drawn so far: the sequence goes back to the token before the hole."""
+        self.ctx.kv_cache_seq_rm(fill.seq, fill.hole_pos - 1, -1)
+        fill.pos, fill.pending = fill.hole_pos - 1, [fill.before_hole]
+
+    def _choose(self, fill: _Fill, last_in_cache: bool) -> None:
+        """Keep the candidate the chooser scores best for the hole's label (the earliest of equals)."""
+        candidates, fill.candidates = fill.candidates, []
+        scored = fill.chooser.score(fill.labels[fill.hole], [c[0] for c in candidates], list(fill.kept))
+        best = max(range(len(candidates)), key=lambda i: (scored[i][0], -i))
+        fill.scores.append(float(scored[best][0]))
+        fill.agree.append(bool(scored[best][1]))
+        fill.counts.append(len(candidates))
+        body, raw, tail = candidates[best]
+        rewind = not (last_in_cache and best == len(candidates) - 1)
+        self._next_hole(fill, body, raw, tail, rewind)
+
+    def _next_hole(self, fill: _Fill, body: str, raw: bytes, tail: bytes, rewind: bool = False) -> None:
         """The hole stands: write it and the fixed text after it; evaluate that text (with the part of the closing
-        token before its quote) unless the reply is complete."""
+        token before its quote) unless the reply is complete. ``rewind``: the sequence holds another draw of the
+        hole, so it goes back to the hole and evaluates the kept text too."""
         fill.seen.add(normalise(body))
+        fill.kept.append(body)
         fill.hole += 1
         fill.attempt = 0
         fill.text += [raw.decode("utf-8", errors="replace"), fill.parts[fill.hole]]
         if fill.hole == len(fill.parts) - 1:
             fill.finish("stop")
             return
-        after = self.tools.tokenize(tail + fill.parts[fill.hole].encode("utf-8"))
+        if rewind:
+            self._rewind(fill)
+            after = self.tools.tokenize(raw + fill.parts[fill.hole].encode("utf-8"))
+            fill.pending += after
+        else:
+            after = self.tools.tokenize(tail + fill.parts[fill.hole].encode("utf-8"))
+            fill.pending = after
         fill.fixed_tokens += len(after)
-        fill.pending = after

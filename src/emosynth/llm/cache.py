@@ -85,8 +85,13 @@ class CachedBackend(LLMBackend):
         self.name = backend.name
         self.model_id = backend.model_id
         self.fills_templates = backend.fills_templates
+        self.chooses = backend.chooses
         self.hits = 0
         self.misses = 0
+
+    def set_chooser(self, chooser) -> None:
+        """The wrapped backend's chooser (a request names it, so its answers are cached apart)."""
+        self.backend.set_chooser(chooser)
 
     def identity(self) -> str:
         """The wrapped backend's identity (a cached answer is the same answer)."""

@@ -36,6 +36,11 @@ class Filled:
     forced_tokens: int  # fixed-text tokens evaluated without sampling
     redraws: int
     seconds: float
+    # best-of-n (a request with a chooser): per hole, the kept candidate's score, whether the chooser read the
+    # hole's label in it, and how many candidates it was chosen from
+    hole_scores: list[float] | None = None
+    hole_agree: list[bool] | None = None
+    hole_candidates: list[int] | None = None
 
 
 def closing_quote(before: bytes, piece: bytes) -> int:

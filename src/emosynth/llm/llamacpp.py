@@ -48,6 +48,7 @@ class LlamaCppBackend(LLMBackend):
         self.path = Path(path)
         self.n_ctx, self.concurrency = n_ctx, concurrency
         self.filler = None
+        self.choosers: dict[str, object] = {}
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(self.path),
@@ -61,6 +62,13 @@ class LlamaCppBackend(LLMBackend):
         self.fills_templates = not any(
             getattr(llama_cpp, name)(self.llm.model) for name in ("llama_model_is_recurrent", "llama_model_is_hybrid")
         )
+        self.chooses = self.fills_templates
+
+    def set_chooser(self, chooser) -> None:
+        """Use ``chooser`` for the best-of-n requests that name its identity."""
+        if not self.chooses:
+            super().set_chooser(chooser)
+        self.choosers[chooser.identity] = chooser
 
     def complete(self, request: ChatRequest) -> Completion:
         """Answer one request: a template is filled (``llm.batch``); else a JSON schema is enforced by llama.cpp's
@@ -102,7 +110,7 @@ class LlamaCppBackend(LLMBackend):
         if self.filler is None:
             from emosynth.llm.batch import BatchFiller
 
-            self.filler = BatchFiller(self.llm, self.concurrency, self.n_ctx)
+            self.filler = BatchFiller(self.llm, self.concurrency, self.n_ctx, choosers=self.choosers)
         return self.filler
 
     def _completion(self, out) -> Completion:
@@ -113,7 +121,9 @@ class LlamaCppBackend(LLMBackend):
             completion_tokens=out.sampled_tokens,
             model=self.model_id,
             seconds=out.seconds,
-            extra={"forced_tokens": out.forced_tokens, "redraws": out.redraws},
+            extra={"forced_tokens": out.forced_tokens, "redraws": out.redraws}
+            | ({} if out.hole_scores is None else {"hole_scores": out.hole_scores, "hole_agree": out.hole_agree})
+            | ({} if out.hole_candidates is None else {"hole_candidates": out.hole_candidates}),
         )
 
     def close(self) -> None:

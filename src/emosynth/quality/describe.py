@@ -92,6 +92,28 @@ def out_of_taxonomy(corpus: Corpus) -> dict[str, Any]:
     }
 
 
+def openers(corpus: Corpus) -> dict[str, dict[str, Any]]:
+    """Per label, its texts' most common first word and first two words, with the share of the label's texts that
+    open with them: a label bought with a formula ("Ew", "Yay", "What") shows a share far above the real data's."""
+    firsts: dict[str, Counter] = {}
+    bigrams: dict[str, Counter] = {}
+    for text, labels in zip(corpus.texts(), corpus.labels()):
+        ws = normalise(text).split()
+        if not ws:
+            continue
+        for label in labels:
+            firsts.setdefault(label, Counter())[ws[0]] += 1
+            bigrams.setdefault(label, Counter())[" ".join(ws[:2])] += 1
+    out = {}
+    for label in corpus.taxonomy.labels:
+        if label in firsts:
+            n = sum(firsts[label].values())
+            (word, k), (pair, m) = firsts[label].most_common(1)[0], bigrams[label].most_common(1)[0]
+            out[label] = {"texts": n, "word": word, "word_share": round(k / n, 4), "bigram": pair}
+            out[label]["bigram_share"] = round(m / n, 4)
+    return out
+
+
 def repeat_rate(corpus: Corpus) -> float | None:
     """Fraction of turns that repeat an earlier turn of the same dialogue verbatim (case/punctuation folded)."""
     if not corpus.is_dialogue:
@@ -143,6 +165,7 @@ def describe_corpus(
         "verbatim_repeat_rate": repeat_rate(corpus),
         "leakage": leakage(corpus),
         "out_of_taxonomy": out_of_taxonomy(corpus),
+        "openers": openers(corpus),
     }
     if corpus.is_dialogue:
         report["turns_per_dialogue"] = _summary([len(d.turns) for d in corpus.dialogues])
@@ -161,8 +184,19 @@ def describe_corpus(
             "name": against.name,
             "js_divergence": round(js_divergence(mine, real), 4),
             "difference": {k: round(mine[k] - real[k], 4) for k in against.taxonomy.labels},
+            # per label: this corpus's top-opener share over the real one's (the target: at most 2)
+            "opener_ratio": _opener_ratio(report["openers"], openers(against), corpus.taxonomy, against.taxonomy),
         }
     return report
+
+
+def _opener_ratio(mine: dict, real: dict, taxonomy: Taxonomy, into: Taxonomy) -> dict[str, float]:
+    out = {}
+    for label, stats in mine.items():
+        mapped = label if taxonomy == into else taxonomy.convert(label, into)
+        if mapped in real and real[mapped]["word_share"]:
+            out[label] = round(stats["word_share"] / real[mapped]["word_share"], 3)
+    return out
 
 
 def describe_specs(

@@ -3,6 +3,9 @@
 - ``LLMJudge``: any backend; the labels are shown as numbered symbols, the judge sees the dialogue so far
   and the line to label, never the label the line was written for.
 - ``ClassifierJudge``: a classifier trained on a real benchmark (``emosynth train --class-weights``).
+
+And the chooser of best-of-n generation (``emosynth.judge.Chooser``): ``ClassifierChooser`` scores candidate
+utterances by such a classifier's probability of the label they were written for.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from emosynth.judge import Position
 from emosynth.llm.base import ChatRequest, LLMBackend
 from emosynth.records import Dialogue
 from emosynth.synth.prompts import render_messages
-from emosynth.taxonomy import Taxonomy, builtin_taxonomies
+from emosynth.taxonomy import Taxonomy, builtin_taxonomies, names_label
+from emosynth.text import words
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,37 @@ class ClassifierJudge:
         if not chosen:
             return []
         return [self.model.labels[k] for k in predict(self.model, chosen, self.batch_size)]
+
+
+class ClassifierChooser:
+    """Scores candidate turns by a single-label classifier's probability of their planned label; a candidate that
+    names its label (``resources/emotion_words.yaml``) scores one less, so it is kept only when every candidate
+    does (and a minimum score then rejects it). A context model reads the turns kept before the candidate (their
+    speakers are not known here: they alternate between two placeholders)."""
+
+    def __init__(self, model_dir: str, batch_size: int = 16):
+        from emosynth.train.models import load_model
+
+        self.identity = str(model_dir)
+        self.model = load_model(model_dir)
+        if getattr(self.model, "multi_label", False):
+            raise ConfigError(f"{model_dir} is a multi-label classifier; choosing a turn needs one label per turn")
+        self.batch_size = batch_size
+        self.taxonomy = taxonomy_of(self.model.labels)
+
+    def score(self, label: str, candidates: list[str], history: list[str]) -> list[tuple[float, bool]]:
+        """Per candidate: the probability of ``label`` (minus one if it names it) and whether it is the top label."""
+        from emosynth.train.inference import probabilities
+        from emosynth.train.items import TurnItem
+
+        k = self.taxonomy.index(label)
+        before = [("A" if (len(history) - i) % 2 else "B", text) for i, text in enumerate(history)]
+        items = [TurnItem("choice", len(history), "B", text, -1, before, []) for text in candidates]
+        rows = probabilities(self.model, items, self.batch_size)
+        return [
+            (float(row[k]) - names_label(set(words(text)), label), int(row.argmax()) == k)
+            for text, row in zip(candidates, rows)
+        ]
 
 
 def taxonomy_of(labels: list[str]) -> Taxonomy:

@@ -21,6 +21,10 @@ def _get(r: Any, *path: str) -> Any:
     return r
 
 
+def _opener(stats: dict[str, Any] | None) -> str:
+    return f"{stats['word']} {_fmt(stats['word_share'], pct=True)}" if stats else "-"
+
+
 def table_rows(reports: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     """(row name, one cell per report): the side-by-side table ``inspect`` prints and the report embeds."""
 
@@ -44,6 +48,11 @@ def table_rows(reports: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
         ("verbatim repeats in dialogue", [_fmt(r["verbatim_repeat_rate"], pct=True) for r in reports]),
         ("label word in text", [_fmt(_get(r, "leakage", "rate"), pct=True) for r in reports]),
         ("out-of-taxonomy labels", [_fmt(_get(r, "out_of_taxonomy", "count")) for r in reports]),
+    ]
+    rows += [
+        (f"top opener {k}", [_opener(_get(r, "openers", k)) for r in reports])
+        for k in labels
+        if any(_get(r, "openers", k) for r in reports)
     ]
     rows += _class_and_context_rows(reports)
     rows += [

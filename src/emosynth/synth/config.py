@@ -39,7 +39,12 @@ IDENTITY_FIELDS = (
     "max_tokens",
     "retry_feedback",
     "decoding",
+    "best_of",
+    "judge",
+    "min_judge_score",
 )
+# what outputs written before a setting existed were made with
+LEGACY = {"decoding": "schema", "best_of": 1, "judge": None, "min_judge_score": 0.0}
 
 
 SAMPLING_FIELDS = ("temperature", "top_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
@@ -76,6 +81,11 @@ class DialogueConfig(BaseModel):
     cue_file: str | None = None
     scenario_file: str | None = None
     transitions_file: str | None = None
+    # best-of-n (planned labelling, template decoding): candidates per turn, the classifier that chooses among them
+    # (it scores every kept turn even with best_of 1), and the score below which a kept turn rejects its dialogue
+    best_of: int = Field(1, ge=1, le=16)
+    judge: str | None = None
+    min_judge_score: float = Field(0.0, ge=0.0, le=1.0)
 
     @model_validator(mode="before")
     @classmethod
@@ -93,6 +103,10 @@ class DialogueConfig(BaseModel):
             raise ValueError(f"min_turns ({self.min_turns}) is larger than max_turns ({self.max_turns})")
         if self.min_speakers > self.max_speakers:
             raise ValueError(f"min_speakers ({self.min_speakers}) is larger than max_speakers ({self.max_speakers})")
+        if self.best_of > 1 and not self.judge:
+            raise ValueError(f"best_of {self.best_of} needs a judge to choose among the candidates")
+        if self.judge and (self.labelling != "planned" or self.decoding != "template"):
+            raise ValueError("a judge chooses turns of planned labelling with template decoding only")
         return self
 
     @property

@@ -18,10 +18,11 @@ from typing import Any
 from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split
 from emosynth.data.io import JsonlWriter, check_resumable, ensure_writable, iter_jsonl, read_dialogues, sidecar
 from emosynth.errors import ConfigError
+from emosynth.judge import Chooser
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
 from emosynth.llm.options import BackendOptions, open_backend
 from emosynth.records import Dialogue, Rejection
-from emosynth.synth.config import IDENTITY_FIELDS, SAMPLING_FIELDS, DialogueConfig
+from emosynth.synth.config import IDENTITY_FIELDS, LEGACY, SAMPLING_FIELDS, DialogueConfig
 from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
 from emosynth.synth.prompts import load_cues, render_messages, retry_note
@@ -34,7 +35,6 @@ from emosynth.text import distinct_n, word_ngrams
 log = logging.getLogger(__name__)
 RESUME_KEYS = (*IDENTITY_FIELDS, "backend", "model")  # a run resumes into an output only when these agree
 RENAMED = {"labels": "labelling"}  # config keys of outputs written by earlier versions
-LEGACY = {"decoding": "schema"}  # what outputs written before a setting existed were made with
 
 
 def check_output(out: Path, record: dict[str, Any]) -> None:
@@ -49,9 +49,17 @@ class DialogueSynthesizer:
         config: the run's settings.
         backend: any ``LLMBackend`` (wrap it in ``CachedBackend`` for caching and resume of requests).
         few_shot_pool: real dialogues to draw style examples from when ``config.few_shot > 0``.
+        chooser: scores candidate turns when ``config.judge`` is set (``emosynth.judge.Chooser``); the backend
+            keeps the best of ``config.best_of`` candidates per turn.
     """
 
-    def __init__(self, config: DialogueConfig, backend: LLMBackend, few_shot_pool: list[Dialogue] | None = None):
+    def __init__(
+        self,
+        config: DialogueConfig,
+        backend: LLMBackend,
+        few_shot_pool: list[Dialogue] | None = None,
+        chooser: Chooser | None = None,
+    ):
         self.config = config
         self.backend = backend
         self.taxonomy = get_taxonomy(config.taxonomy)
@@ -71,6 +79,16 @@ class DialogueSynthesizer:
         self.max_chars = config.tokens_per_turn * 3
         # what this run's replies are really made with (a backend that cannot fill templates uses the schema)
         self.decoding = config.decoding if backend.fills_templates else "schema"
+        self.chooser = chooser
+        if config.judge:
+            if chooser is None:
+                raise ConfigError(f"judge {config.judge} is set but no chooser was given")
+            if chooser.taxonomy.name != self.taxonomy.name:
+                raise ConfigError(
+                    f"the judge {config.judge} labels {chooser.taxonomy.name}, not {self.taxonomy.name}: "
+                    f"train one on the {self.taxonomy.name} benchmark"
+                )
+            backend.set_chooser(chooser)
 
     def _transitions(self) -> TransitionModel:
         if self.config.transitions_file:
@@ -130,6 +148,13 @@ class DialogueSynthesizer:
         if note:
             messages = (*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + "\n\n" + note})
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
+        choice = {}
+        if self.chooser is not None and template is not None:
+            choice = dict(
+                hole_candidates=cfg.best_of,
+                hole_labels=tuple(p.emotion for p in spec.plan),
+                chooser=self.chooser.identity,
+            )
         return ChatRequest(
             messages=messages,
             max_tokens=cfg.max_tokens or cfg.tokens_per_turn * n_turns + 40,
@@ -138,6 +163,7 @@ class DialogueSynthesizer:
             sample_index=spec.index,
             template=template,
             hole_max_chars=self.max_chars if template else None,
+            **choice,
             **cfg.model_dump(include=set(SAMPLING_FIELDS)),
         )
 
@@ -153,6 +179,7 @@ class DialogueSynthesizer:
         turns = parse_dialogue(
             completion.text, spec, self.taxonomy, (self.config.min_turns, self.config.max_turns), ngrams
         )
+        judged = self._judged(turns, completion)
         return Dialogue(
             id=spec.id,
             turns=turns,
@@ -174,8 +201,28 @@ class DialogueSynthesizer:
                 "decoding": self.decoding,
                 "prompt_tokens": completion.prompt_tokens,
                 "completion_tokens": completion.completion_tokens,
-            },
+            }
+            | judged,
         )
+
+    def _judged(self, turns, completion: Completion) -> dict[str, Any]:
+        """What the judge made of the kept turns (``{"judge": ...}`` in the dialogue's metadata); a turn it scores
+        below ``min_judge_score`` rejects the dialogue."""
+        scores = completion.extra.get("hole_scores")
+        if self.chooser is None or scores is None:
+            return {}
+        for i, (turn, score) in enumerate(zip(turns, scores)):
+            if score < self.config.min_judge_score:
+                detail = f"turn {i + 1} does not read as {turn.emotion} (judge score {max(score, 0):.2f})"
+                raise InvalidOutput("judge_below_threshold", detail)
+        return {
+            "judge": {
+                "selected_by": self.chooser.identity,
+                "scores": [round(s, 4) for s in scores],
+                "agree": completion.extra["hole_agree"],
+                "candidates": completion.extra["hole_candidates"],
+            }
+        }
 
     def config_record(self) -> dict[str, Any]:
         """The resolved configuration saved beside the output (``*.config.json``)."""
@@ -214,6 +261,7 @@ class DialogueSynthesizer:
                         accepted.write(payload.to_dict())
                         summary.accepted += 1
                         summary.label_counts.update(payload.emotions)
+                        summary.add_judged(payload.metadata.get("judge"))
                     else:
                         rejected.write(payload.to_dict())
                         summary.rejected += 1
@@ -275,6 +323,7 @@ def generate(
     cache: str | Path | None = "auto",
     data_root: str | None = None,
     progress: bool = True,
+    chooser: Chooser | None = None,
 ) -> RunSummary:
     """``emosynth generate dialogues``: check the inputs, open the backend, generate into ``output`` (resuming).
 
@@ -285,6 +334,7 @@ def generate(
         cache: the response cache; ``"auto"`` puts it beside the output, None disables it.
         data_root: benchmark folder for few-shot examples.
         progress: show a progress bar.
+        chooser: the judge of ``config.judge`` (best-of-n).
     """
     output = Path(output)
     get_taxonomy(config.taxonomy)  # fail on bad input before loading a model
@@ -293,4 +343,4 @@ def generate(
     ensure_writable(output)
     pool = few_shot_pool(config.taxonomy, config.few_shot, data_root)
     with open_backend(options, sidecar(output, "cache.sqlite") if cache == "auto" else cache) as llm:
-        return DialogueSynthesizer(config, llm, pool).run(output, progress=progress)
+        return DialogueSynthesizer(config, llm, pool, chooser).run(output, progress=progress)

@@ -28,6 +28,18 @@ class RunSummary:
     wall_seconds: float = 0.0
     label_counts: Counter = field(default_factory=Counter)
     distinct_2: float = 0.0
+    judged_turns: int = 0  # best-of-n: accepted turns the judge scored, the candidates they were chosen from,
+    candidates: int = 0  # and how many of them it reads as their planned label
+    judge_agreed: int = 0
+    selected_by: str | None = None
+
+    def add_judged(self, judge: dict[str, Any] | None) -> None:
+        """Count the judge's record of an accepted dialogue (``metadata["judge"]``), if any."""
+        if judge:
+            self.selected_by = judge["selected_by"]
+            self.judged_turns += len(judge["scores"])
+            self.candidates += sum(judge["candidates"])
+            self.judge_agreed += sum(judge["agree"])
 
     def to_dict(self) -> dict[str, Any]:
         """The counts with derived rates (accepted fraction, dialogues/hour, tokens/s), JSON-ready."""
@@ -55,6 +67,10 @@ class RunSummary:
             else None,
             "label_counts": dict(self.label_counts),
             "distinct_2": round(self.distinct_2, 4),
+            "selected_by": self.selected_by,
+            "candidates_per_kept_turn": round(self.candidates / self.judged_turns, 3) if self.judged_turns else None,
+            # the selecting judge's own reading: not evidence of fidelity (grade with another judge, ``verify``)
+            "selecting_judge_agreement": round(self.judge_agreed / self.judged_turns, 4) if self.judged_turns else None,
         }
 
     def lines(self) -> list[str]:
@@ -70,6 +86,11 @@ class RunSummary:
             f"{d['generated_tokens_per_s']} generated tokens/s; {d['dialogues_per_hour']} dialogues/hour",
             f"labels: {d['label_counts']}; distinct-2 over accepted turns: {d['distinct_2']}",
         ]
+        if d["selected_by"]:
+            out.append(
+                f"turns chosen by {d['selected_by']}: {d['candidates_per_kept_turn']} candidates per kept turn; it "
+                f"reads {d['selecting_judge_agreement']} of them as planned (its own choice: grade with another judge)"
+            )
         return out
 
 

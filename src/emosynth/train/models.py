@@ -45,7 +45,10 @@ def build_model(
 
 
 def load_model(path: str | Path):
-    """A saved classifier of any kind (its ``emosynth.json`` says which)."""
+    """A saved classifier of any kind (its ``emosynth.json`` says which); the run folder of ``emosynth train``
+    (holding ``model/``) is taken for its model."""
+    if not (Path(path) / "emosynth.json").exists() and (Path(path) / "model" / "emosynth.json").exists():
+        path = Path(path) / "model"
     meta_path = Path(path) / "emosynth.json"
     if not meta_path.exists():
         raise ModelFileError(f"{path} is not a saved emosynth classifier (no emosynth.json)")

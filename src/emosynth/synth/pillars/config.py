@@ -29,16 +29,20 @@ IDENTITY_FIELDS = (
     "prompt_versions",
 )
 SAMPLING_FIELDS = ("temperature", "top_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
-SHAPES = "one short exclamation or question, one plain sentence, one longer remark of two sentences"
+SHAPES = "short exclamations, questions, plain statements and remarks of two sentences, from 3 to 30 words"
 
 
 class PillarsConfig(BaseModel):
     """Settings of ``emosynth generate pillars``.
 
-    ``n`` counts context-less examples asked for: ``ceil(n / per_call)`` utterance calls, each over one
-    (passage, character, target emotion), ``calls_per_passage`` of them on each passage (its characters in turn, so
-    one characters call serves several utterance calls); ``contexts_per_call`` of each call's utterances also get a
-    context and become contextual examples (the paper's 1:3 ratio of contextual to context-less examples by default).
+    ``n`` counts the context-less examples asked for. Utterance calls, each over one (passage, character, target
+    emotion) asking for ``per_call`` utterances, are made ``calls_per_passage`` to a passage (its characters in
+    turn, so one characters call serves several utterance calls). Without a rater every utterance that passes the
+    filters is an example, and the run makes ``ceil(n / per_call)`` calls. With a rater only those whose target it
+    confirms are, and the run makes calls in rounds, each sized from the share accepted so far, until ``n`` are
+    accepted or ``max_calls`` calls are made (default: ``4 * ceil(n / per_call)``). Then ``contexts_per_call`` of
+    each call's accepted utterances get a context, all in one call, and become contextual examples (rated again,
+    with the context): contexts are written only for utterances worth keeping.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -48,12 +52,13 @@ class PillarsConfig(BaseModel):
     seed: int = 0
     passage_words: int = Field(300, ge=20, le=2000)
     max_characters: int = Field(4, ge=1, le=10)
-    calls_per_passage: int = Field(3, ge=1, le=28)  # utterance calls per passage, on different characters in turn
-    per_call: int = Field(3, ge=1, le=10)
+    calls_per_passage: int = Field(4, ge=1, le=28)  # utterance calls per passage, on its characters in turn
+    per_call: int = Field(6, ge=1, le=12)
     contexts_per_call: int = Field(1, ge=0, le=10)
     targets: dict[str, float] | None = None  # None: balanced over all labels; else relative weights per label
     decoding: Literal["template", "schema"] = "template"
     max_attempts: int = Field(3, ge=1, le=20)
+    max_calls: int | None = Field(None, ge=1, description="utterance calls at most (with a rater)")
     temperature: float = Field(0.9, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     repeat_penalty: float = Field(1.1, ge=1.0, le=2.0)
@@ -67,8 +72,8 @@ class PillarsConfig(BaseModel):
     context_chars: int = Field(400, ge=40, le=4000)
     prompt_versions: dict[str, str] = {
         "characters": "pillars_characters.v1",
-        "utterances": "pillars_utterances.v1",
-        "context": "pillars_context.v1",
+        "utterances": "pillars_utterances.v2",
+        "context": "pillars_context.v2",
     }
 
     @model_validator(mode="after")
@@ -81,13 +86,13 @@ class PillarsConfig(BaseModel):
 
     @property
     def calls(self) -> int:
-        """Utterance calls the run makes."""
+        """Utterance calls of the first round (all of them without a rater)."""
         return -(-self.n // self.per_call)
 
     @property
-    def passages(self) -> int:
-        """Passages with characters the run needs."""
-        return -(-self.calls // self.calls_per_passage)
+    def call_limit(self) -> int:
+        """Utterance calls a run with a rater makes at most."""
+        return self.max_calls or 4 * self.calls
 
     @classmethod
     def create(cls, **values) -> PillarsConfig:

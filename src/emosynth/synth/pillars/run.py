@@ -1,4 +1,5 @@
-"""The Emo Pillars run: passages -> characters -> utterances -> contexts -> examples, resumable at every stage.
+"""The Emo Pillars run: passages -> characters -> utterances -> rating -> contexts -> examples, resumable at every
+stage.
 
 Every stage appends what it accepts to its own JSONL beside the output (``pillars.characters.jsonl``,
 ``pillars.utterances.jsonl``, ``pillars.contexts.jsonl``) and what it gave up on to ``pillars.rejected.jsonl``;
@@ -6,15 +7,18 @@ a rerun skips what is in them, so a killed run loses at most the requests in fli
 response cache). The example files (``pillars_contextless.jsonl``, ``pillars_contextual.jsonl``) are rebuilt from
 the stage files at the end of every run.
 
-Call ``k`` of ``ceil(n / per_call)`` takes passage ``k // calls_per_passage`` of those with characters (seeded
-order), its characters in turn from a seeded one, and the k-th target emotion (balanced: every label once per
-round, in a seeded order per round).
+Call ``k`` takes passage ``k // calls_per_passage`` of those with characters (seeded order), its characters in
+turn from a seeded one, and the k-th target emotion (balanced: every label once per round, in a seeded order per
+round). With a rater, calls come in rounds until ``n`` context-less examples are accepted, and after every round
+the newly accepted utterances get their contexts: no context call is spent on an utterance that is dropped.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,26 +95,49 @@ class PillarsSynthesizer:
     def run(self, out: str | Path, progress: bool = False, calls: bool = True) -> PillarsSummary:
         """Run every stage into the folder of ``out``; a rerun resumes. ``progress``: a bar per stage.
 
-        ``calls=False`` makes no LLM call for the stages: the example files are rebuilt (filtered, rated) from what
-        the stage files hold, e.g. to rate a sample again with another rater or to stop a sample where it is."""
+        With a rater the utterance calls come in rounds until ``n`` context-less examples are accepted (see
+        ``PillarsConfig``); contexts are then written for accepted utterances only. ``calls=False`` makes no LLM
+        call for the stages: the example files are rebuilt (filtered, rated) from what the stage files hold, e.g. to
+        rate a sample again with another rater or to stop a sample where it is."""
         out, start = Path(out), time.perf_counter()
         out.parent.mkdir(parents=True, exist_ok=True)
         self.progress, self.calls = progress, calls
         summary = PillarsSummary(requested=self.config.n)
         self.new_calls: set[str] = set()  # utterance calls made by this invocation (its examples are its yield)
+        self.new_contexts: set[str] = set()  # contexts written by this invocation
         files = {kind: sidecar(out, f"{kind}.jsonl") for kind in ("characters", "utterances", "contexts", "rejected")}
         record = self.config_record()
         check_resumable(out, record, RESUME_KEYS)
         write_atomic(sidecar(out, "config.json"), json.dumps(record, indent=1) + "\n")
         self.given_up = {obj["id"] for _, obj in _lines(files["rejected"])}
+        rater = _Memo(self.rater) if self.rater is not None else None
         with JsonlWriter(files["rejected"]) as rejected:
-            characters = self._characters(files["characters"], rejected, summary)
-            calls = self._utterances(characters, files["utterances"], rejected, summary)
-            contexts = self._contexts(calls, files["contexts"], rejected, summary)
-        self._examples(out, calls, contexts, summary)
+            planned = self.config.calls if rater is None else min(self.config.calls, self.config.call_limit)
+            while True:
+                characters = self._characters(files["characters"], rejected, summary, planned)
+                done = self._utterances(characters, files["utterances"], rejected, summary, planned)
+                contextless = self._contextless(done, rater, summary)
+                contexts = self._contexts(done, contextless, files["contexts"], rejected, summary)
+                planned = self._next_round(planned, done, contextless, characters)
+                if planned is None:
+                    break
+        self._examples(out, done, contextless, contexts, rater, summary)
         summary.wall_seconds = time.perf_counter() - start
         write_atomic(sidecar(out, "summary.json"), json.dumps(summary.to_dict(), indent=1) + "\n")
         return summary
+
+    def _next_round(self, planned: int, done, accepted: list[Example], characters) -> int | None:
+        """The utterance calls of the next round (None: stop): enough, at the acceptance per call so far (plus a
+        tenth), for the examples still missing; twice as many when none was accepted; at most ``call_limit``."""
+        config = self.config
+        if self.rater is None or not self.calls or len(accepted) >= config.n or planned >= config.call_limit:
+            return None
+        if sum(bool(c) for c in characters.values()) * config.calls_per_passage < planned:
+            return None  # the corpus is used up
+        made = max(planned, 1 + max((_index(c["id"]) for c in done), default=-1))
+        per_call = len(accepted) / made
+        wanted = made + math.ceil(1.1 * (config.n - len(accepted)) / per_call) if per_call else 2 * made
+        return min(max(wanted, made + 1), config.call_limit)
 
     def _stage(self, stage: str, todo, request, parse, rejected: JsonlWriter, summary) -> Iterator[tuple[Any, Any]]:
         """The accepted ``(item, result)`` of one stage's attempts; items given up on go to the rejected file."""
@@ -125,16 +152,17 @@ class PillarsSynthesizer:
             else:
                 yield item, result
 
-    def _characters(self, path: Path, rejected: JsonlWriter, summary) -> dict[str, list[Character]]:
-        """Stage 1 over passages in order until ``config.passages`` passages with characters are known."""
+    def _characters(self, path: Path, rejected: JsonlWriter, summary, planned: int) -> dict[str, list[Character]]:
+        """Stage 1 over passages in order until those with characters serve ``planned`` utterance calls."""
         config = self.config
+        needed = -(-planned // config.calls_per_passage)
         known = {obj["passage"]: [Character(**c) for c in obj["characters"]] for _, obj in _lines(path)}
         with JsonlWriter(path) as writer:
             position = 0
             if not self.calls:  # the passages read before: up to the last one the stage file knows
                 rank = {p: k for k, p in enumerate(self.order)}
                 position = 1 + max((rank[p] for p in known if p in rank), default=-1)
-            while (missing := config.passages - sum(1 for p in self.order[:position] if known.get(p))) > 0:
+            while (missing := needed - sum(1 for p in self.order[:position] if known.get(p))) > 0:
                 if position >= len(self.order):
                     break
                 wave = self.order[position : position + missing + 2]
@@ -157,15 +185,15 @@ class PillarsSynthesizer:
         read = self.order[:position]
         summary.passages_read = len(read)
         summary.passages_without_characters = sum(1 for p in read if p in known and not known[p])
-        return known
+        return {p: cast for p, cast in known.items() if p in read}
 
-    def _utterances(self, characters, path: Path, rejected: JsonlWriter, summary) -> list[dict[str, Any]]:
-        """Stage 2: one call per (passage with characters, character, target emotion)."""
+    def _utterances(self, characters, path: Path, rejected: JsonlWriter, summary, planned: int) -> list[dict]:
+        """Stage 2: calls ``0 .. planned - 1``, one per (passage with characters, character, target emotion)."""
         config = self.config
         grounded = [p for p in self.order if characters.get(p)]
         done = {obj["id"]: obj for _, obj in _lines(path)}
         todo = []
-        for k in range(min(config.calls, len(grounded) * config.calls_per_passage)):
+        for k in range(min(planned, len(grounded) * config.calls_per_passage)):
             call_id = f"pillars-s{config.seed}-{k:06d}"
             if call_id in done or f"utterances:{call_id}" in self.given_up:
                 continue
@@ -184,81 +212,127 @@ class PillarsSynthesizer:
         def parse(item, completion):
             if completion.truncated and completion.text.count('"') < 4:
                 raise InvalidOutput("truncated", f"cut off at {completion.completion_tokens} tokens")
-            return stages.parse_utterances(completion.text, config.per_call, config.utterance_chars)
+            passage = self.passages[item[1]].text
+            return stages.parse_utterances(completion.text, config.per_call, config.utterance_chars, passage)
 
         with JsonlWriter(path) as writer:
             for item, result in self._stage("utterances", todo, request, parse, rejected, summary):
                 call_id, pid, character, emotion = item
                 kept, dropped = result
-                summary.dropped_utterances.update(dropped)
                 record = {"id": call_id, "passage": pid, "character": character.to_dict(), "target": emotion}
                 done[call_id] = record | {"utterances": kept, "dropped": dropped}
                 writer.write(done[call_id])
                 self.new_calls.add(call_id)
+        summary.dropped_utterances = Counter(r for call in done.values() for r in call["dropped"])
         return sorted(done.values(), key=lambda r: r["id"])
 
-    def _contexts(self, calls, path: Path, rejected: JsonlWriter, summary) -> dict[str, str]:
-        """Stage 3: a context for the first ``contexts_per_call`` utterances of every call."""
-        config = self.config
-        done = {obj["id"]: obj["context"] for _, obj in _lines(path)}
-        todo = [
-            (f"{call['id']}/{j}", call, utterance)
-            for call in calls
-            for j, utterance in enumerate(call["utterances"][: config.contexts_per_call])
-            if f"{call['id']}/{j}" not in done and f"context:{call['id']}/{j}" not in self.given_up
-        ]
-
-        def request(item, attempt):
-            uid, call, utterance = item
-            character = Character(**call["character"])
-            seed = _seed(config.seed, uid, attempt)
-            return stages.context_request(config, self.passages[call["passage"]], character, utterance, seed, attempt)
-
-        def parse(item, completion):
-            return stages.parse_context(completion.text, item[2], config.context_chars, item[1]["target"])
-
-        with JsonlWriter(path) as writer:
-            for item, result in self._stage("context", todo, request, parse, rejected, summary):
-                done[item[0]] = result
-                writer.write({"id": item[0], "context": result})
-        return done
-
-    def _examples(self, out: Path, calls, contexts: dict[str, str], summary: PillarsSummary) -> None:
-        """The example files, rebuilt from the stage files: every utterance that passes the filters is a
-        context-less example, and a contextual one too when it has a context; with a rater, each keeps its soft
-        labels if they confirm its target (``select``); without one its label is the target."""
-        cfg = self.config
-        contextless, contextual = [], []
+    def _candidates(self, calls) -> Iterator[tuple[Example, Character]]:
+        """Every utterance of ``calls`` as a context-less example labelled with its target, with its speaker."""
         for call in calls:
             character = Character(**call["character"])
             passage = self.passages[call["passage"]]
+            meta = {"target": call["target"], "passage": passage.id, "story": passage.story}
+            meta |= {"character": character.name}
             for j, utterance in enumerate(call["utterances"]):
                 uid = f"{call['id']}/{j}"
-                meta = {"target": call["target"], "passage": passage.id, "story": passage.story}
-                meta |= {"character": character.name}
-                contextless.append(Example(uid, utterance, [call["target"]], self.taxonomy.name, metadata=meta))
-                if uid in contexts:
-                    meta = meta | {"character_description": character.description()}
-                    ex = Example(uid, utterance, [call["target"]], self.taxonomy.name, contexts[uid], metadata=meta)
-                    contextual.append(ex)
-        contextless, summary.dropped_examples = apply_filters(contextless, cfg.min_words, cfg.max_words)
-        passed = {e.id for e in contextless}
-        contextual = [e for e in contextual if e.id in passed]
-        if self.rater is not None:
-            summary.rater = self.rater.identity
-            contextless, dropped, outside = soft_labels(contextless, self.rater, self.taxonomy, cfg.label_threshold)
+                yield Example(uid, utterance, [call["target"]], self.taxonomy.name, metadata=meta), character
+
+    def _contextless(self, calls, rater, summary: PillarsSummary) -> list[Example]:
+        """The context-less examples: the candidates that pass the filters and, with a rater, have their target
+        confirmed (``select``); the drops and out-of-taxonomy labels are counted in ``summary``."""
+        cfg = self.config
+        examples, summary.dropped_examples = apply_filters(
+            [ex for ex, _ in self._candidates(calls)], cfg.min_words, cfg.max_words
+        )
+        summary.out_of_taxonomy = Counter()
+        if rater is not None:
+            examples, dropped, outside = soft_labels(examples, rater, self.taxonomy, cfg.label_threshold)
             summary.dropped_examples.update(dropped)
             summary.out_of_taxonomy.update(outside)
-            contextual, _, outside = soft_labels(contextual, self.rater, self.taxonomy, cfg.label_threshold)
+        return examples
+
+    def _contexts(self, calls, accepted: list[Example], path: Path, rejected: JsonlWriter, summary) -> dict[str, str]:
+        """Stage 3: one call per utterance call, writing contexts for its first ``contexts_per_call`` accepted
+        utterances; a context that fails its checks inside a kept reply is dropped alone, with its reason."""
+        config = self.config
+        done = {obj["id"]: obj["context"] for _, obj in _lines(path)}
+        chosen: dict[str, list[Example]] = {}
+        for ex in accepted:
+            chosen.setdefault(ex.id.partition("/")[0], []).append(ex)
+        todo = []
+        for call in calls:
+            wanted = chosen.get(call["id"], [])[: config.contexts_per_call]
+            missing = [ex for ex in wanted if ex.id not in done and f"context:{ex.id}" not in self.given_up]
+            if missing and f"context:{call['id']}" not in self.given_up:
+                todo.append((call["id"], call, missing))
+
+        def request(item, attempt):
+            call_id, call, examples = item
+            character = Character(**call["character"])
+            seed = _seed(config.seed, call_id, "contexts", attempt)
+            texts = [ex.text for ex in examples]
+            return stages.context_request(config, self.passages[call["passage"]], character, texts, seed, attempt)
+
+        def parse(item, completion):
+            texts = [ex.text for ex in item[2]]
+            return stages.parse_contexts(completion.text, texts, config.context_chars, item[1]["target"])
+
+        with JsonlWriter(path) as writer:
+            for (_, _, examples), (contexts, _) in self._stage("context", todo, request, parse, rejected, summary):
+                for ex, context in zip(examples, contexts):
+                    if context is None:
+                        rejected.write(Rejection(f"context:{ex.id}", -1, "dropped_in_reply", []).to_dict())
+                        continue
+                    done[ex.id] = context
+                    self.new_contexts.add(ex.id)
+                    writer.write({"id": ex.id, "context": context})
+        return done
+
+    def _examples(self, out: Path, calls, contextless, contexts: dict[str, str], rater, summary) -> None:
+        """The example files: the accepted context-less examples, and as contextual examples those of them that
+        have a context, rated again with it (a rater that reads context may not confirm the target there)."""
+        accepted = {ex.id for ex in contextless}
+        contextual = [
+            Example(ex.id, ex.text, ex.labels, ex.taxonomy, contexts[ex.id], metadata=meta)
+            for ex, character in self._candidates(calls)
+            if ex.id in accepted and ex.id in contexts
+            for meta in [ex.metadata | {"character_description": character.description()}]
+        ]
+        if rater is not None:
+            summary.rater = rater.identity
+            contextual, dropped, outside = soft_labels(contextual, rater, self.taxonomy, self.config.label_threshold)
+            summary.dropped_contextual.update(dropped)
             summary.out_of_taxonomy.update(outside)
-            for completion in getattr(self.rater, "completions", ()):  # an LLM rater's calls are calls of the run
+            for completion in getattr(rater.rater, "completions", ()):  # an LLM rater's calls are calls of the run
                 summary.stages["rating"].add(completion)
         for name, examples in (("pillars_contextless", contextless), ("pillars_contextual", contextual)):
             lines = "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in examples)
             write_atomic(out.with_name(f"{name}.jsonl"), lines)
         summary.contextless, summary.contextual = len(contextless), len(contextual)
         summary.contextless_new = sum(1 for e in contextless if e.id.partition("/")[0] in self.new_calls)
+        summary.contextual_new = sum(1 for e in contextual if e.id in self.new_contexts)
         summary.label_counts.update(label for e in contextless for label in e.labels)
+
+
+class _Memo:
+    """A rater that rates each example once per run (by id, with or without its context): the rounds of a run
+    rate the growing set of examples again."""
+
+    def __init__(self, rater: Rater):
+        self.rater, self.rows = rater, {}
+        for attribute in ("name", "identity", "taxonomy", "reads_context", "thresholds"):
+            setattr(self, attribute, getattr(rater, attribute, None))
+
+    def rate(self, examples: list[Example]) -> list[list[float]]:
+        key = lambda ex: (ex.id, ex.context)  # noqa: E731
+        new = [ex for ex in examples if key(ex) not in self.rows]
+        for ex, row in zip(new, self.rater.rate(new) if new else []):
+            self.rows[key(ex)] = row
+        return [self.rows[key(ex)] for ex in examples]
+
+
+def _index(call_id: str) -> int:
+    return int(call_id.rpartition("-")[2])
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

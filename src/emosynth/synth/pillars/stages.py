@@ -2,7 +2,7 @@
 
 1. characters of a passage (free structure: JSON schema, a short one);
 2. ``per_call`` utterances of one character expressing one emotion (known structure: template filling);
-3. the context of one utterance (known structure: template filling).
+3. the contexts of some of a call's utterances, in one call (known structure: template filling).
 
 A parser returns what it accepts or raises ``InvalidOutput`` with the reason; per-item problems of stage 2 (an
 empty, repeated or over-long utterance) drop that item only and are counted by reason.
@@ -21,8 +21,9 @@ from emosynth.synth.parse import InvalidOutput, extract_json
 from emosynth.synth.pillars.config import SAMPLING_FIELDS, SHAPES, PillarsConfig
 from emosynth.synth.prompts import render_messages
 from emosynth.taxonomy import names_label
-from emosynth.text import normalise, words
+from emosynth.text import normalise, word_ngrams, words
 
+COPY_WORDS = 6  # an utterance sharing a run of this many words with its passage copies it
 FIELD_CHARS = {"name": 60, "role": 80, "traits": 80, "situation": 240}
 
 
@@ -134,8 +135,14 @@ def utterances_request(
     return _request(config, messages, seed, "utterances", config.per_call, config.utterance_chars, index)
 
 
-def parse_utterances(text: str, k: int, max_chars: int) -> tuple[list[str], list[str]]:
-    """The acceptable utterances of a reply and the reasons the others were dropped.
+def copies(utterance: str, passage: str, n: int = COPY_WORDS) -> bool:
+    """Whether ``utterance`` repeats a run of ``n`` words of ``passage`` (a sentence lifted from the story)."""
+    return bool(word_ngrams(utterance, n) & word_ngrams(passage, n))
+
+
+def parse_utterances(text: str, k: int, max_chars: int, passage: str = "") -> tuple[list[str], list[str]]:
+    """The acceptable utterances of a reply and the reasons the others were dropped (empty, repeated, too long,
+    or ``copies_passage``: lifted from the story ``passage``).
 
     Raises ``InvalidOutput`` when the reply is not ``{"utterances": [...]}`` or keeps no utterance.
     """
@@ -156,6 +163,8 @@ def parse_utterances(text: str, k: int, max_chars: int) -> tuple[list[str], list
             dropped.append("repeated_utterance")
         elif len(utterance) > max_chars:
             dropped.append("too_long")
+        elif passage and copies(utterance, passage):
+            dropped.append("copies_passage")
         else:
             seen.add(key)
             kept.append(utterance)
@@ -165,24 +174,19 @@ def parse_utterances(text: str, k: int, max_chars: int) -> tuple[list[str], list
 
 
 def context_request(
-    config: PillarsConfig, passage: Passage, character: Character, utterance: str, seed: int, index: int
+    config: PillarsConfig, passage: Passage, character: Character, utterances: list[str], seed: int, index: int
 ) -> ChatRequest:
-    """Stage 3: the situation that makes ``utterance`` understandable."""
-    messages = render_messages(config.prompt_versions["context"], **_scene(passage, character), utterance=utterance)
-    return _request(config, messages, seed, "context", 0, config.context_chars, index)
+    """Stage 3: in one call, for each of ``utterances`` the situation that makes it understandable."""
+    messages = render_messages(config.prompt_versions["context"], **_scene(passage, character), utterances=utterances)
+    return _request(config, messages, seed, "contexts", len(utterances), config.context_chars, index)
 
 
-def parse_context(text: str, utterance: str, max_chars: int, target: str | None = None) -> str:
-    """The context of a reply; one that is empty, too long, repeats the utterance or names the ``target`` emotion
+def check_context(context: Any, utterance: str, max_chars: int, target: str | None = None) -> str:
+    """``context`` tidied; one that is empty, too long, repeats the utterance or names the ``target`` emotion
     (``resources/emotion_words.yaml``: the context should make the feeling understandable, not state it) is
     ``InvalidOutput``."""
-    try:
-        value = extract_json(text)
-        context = value.get("context") if isinstance(value, dict) else None
-    except AttributeError:
-        context = None
     if not isinstance(context, str) or not normalise(context):
-        raise InvalidOutput("empty_context", f"no context in {text[:60]!r}")
+        raise InvalidOutput("empty_context", f"no context: {str(context)[:60]!r}")
     context = " ".join(context.split())
     if len(context) > max_chars:
         raise InvalidOutput("too_long", f"context of {len(context)} characters")
@@ -191,3 +195,29 @@ def parse_context(text: str, utterance: str, max_chars: int, target: str | None 
     if target and names_label(set(words(context)), target):
         raise InvalidOutput("context_names_emotion", json.dumps(context[:60]))
     return context
+
+
+def parse_contexts(
+    text: str, utterances: list[str], max_chars: int, target: str | None = None
+) -> tuple[list[str | None], list[str]]:
+    """The context of each utterance (None where it fails ``check_context``) and the reasons of those that failed.
+
+    Raises ``InvalidOutput`` when the reply is not ``{"contexts": [...]}`` or keeps no context."""
+    try:
+        value = extract_json(text)
+        items = value.get("contexts") if isinstance(value, dict) else None
+    except AttributeError:
+        items = None
+    if not isinstance(items, list):
+        raise InvalidOutput("schema", 'expected {"contexts": [...]}')
+    items = items + [""] * (len(utterances) - len(items))
+    contexts, dropped = [], []
+    for context, utterance in zip(items, utterances):
+        try:
+            contexts.append(check_context(context, utterance, max_chars, target))
+        except InvalidOutput as exc:
+            contexts.append(None)
+            dropped.append(exc.reason)
+    if not any(contexts):
+        raise InvalidOutput(dropped[0], f"no usable context in {text[:60]!r}")
+    return contexts, dropped

@@ -60,11 +60,13 @@ class PillarsSummary:
     stages: dict[str, StageCount] = field(default_factory=lambda: {s: StageCount() for s in STAGES})
     dropped_utterances: Counter = field(default_factory=Counter)  # reason -> items dropped inside a kept reply
     dropped_examples: Counter = field(default_factory=Counter)  # reason -> context-less examples filtered out
+    dropped_contextual: Counter = field(default_factory=Counter)  # reason -> accepted utterances lost with context
     out_of_taxonomy: Counter = field(default_factory=Counter)  # rater label with no equivalent -> times scored
     rater: str | None = None
     contextless: int = 0
     contextual: int = 0
     contextless_new: int = 0  # from utterance calls this invocation made (a resumed or re-rating run: only those)
+    contextual_new: int = 0  # with contexts this invocation wrote
     label_counts: Counter = field(default_factory=Counter)
     wall_seconds: float = 0.0
 
@@ -72,7 +74,7 @@ class PillarsSummary:
         """The counts with derived rates (calls and tokens per accepted example, examples/hour), JSON-ready."""
         calls = sum(s.calls - s.cached for s in self.stages.values())
         tokens = sum(s.completion_tokens for s in self.stages.values())
-        examples = self.contextless_new
+        examples = self.contextless_new + self.contextual_new  # the paper's 700K calls / 400K examples counts both
         return {
             "requested": self.requested,
             "passages_read": self.passages_read,
@@ -80,11 +82,13 @@ class PillarsSummary:
             "stages": {name: s.to_dict() for name, s in self.stages.items()},
             "dropped_utterances": dict(self.dropped_utterances),
             "dropped_examples": dict(self.dropped_examples),
+            "dropped_contextual": dict(self.dropped_contextual),
             "rater": self.rater,
             "out_of_taxonomy": dict(self.out_of_taxonomy),
             "contextless_examples": self.contextless,
             "contextual_examples": self.contextual,
-            "new_contextless_examples": examples,
+            "new_contextless_examples": self.contextless_new,
+            "new_contextual_examples": self.contextual_new,
             "llm_calls": calls,
             "calls_per_accepted_example": round(calls / examples, 3) if examples and calls else None,
             "generated_tokens_per_accepted_example": round(tokens / examples, 1) if examples and tokens else None,
@@ -113,6 +117,6 @@ class PillarsSummary:
         out.append(
             f"utterances dropped inside kept replies: {d['dropped_utterances'] or 'none'}; "
             f"{d['calls_per_accepted_example']} LLM calls and {d['generated_tokens_per_accepted_example']} generated "
-            f"tokens per context-less example; {d['examples_per_hour']} examples/hour"
+            f"tokens per accepted example (both kinds); {d['examples_per_hour']} examples/hour"
         )
         return out
