@@ -145,6 +145,7 @@ def test_the_classifier_judge_predicts_what_the_saved_model_predicts(saved_class
 def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifier, data, tmp_path):
     path, _ = saved_classifier
     synthetic = tmp_path / "s.jsonl"
+    data[0].metadata = (data[0].metadata or {}) | {"judge": {"selected_by": str(path)}}  # best-of-n chose them
     with JsonlWriter(synthetic) as w:
         for d in data:
             w.write(d.to_dict())
@@ -180,6 +181,9 @@ def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifie
     beside = json.loads((tmp_path / "filtered.filter.json").read_text())
     assert beside == saved["filter"] | {"source": str(synthetic)}
     assert run.stdout.startswith("classifier judge")
+    # the judge that chose the turns is named, and grading with it is flagged
+    assert saved["selected_by"] == str(path) and entry["selected_these_turns"] is True
+    assert "WARNING: this judge chose these turns" in run.stdout
     same = subprocess.run([*cmd[:-6], "--drop-disagreeing", str(synthetic)], capture_output=True, text=True)
     assert same.returncode == 2 and "would overwrite the data" in same.stderr
     assert len(read_dialogues(synthetic)) == 2

@@ -261,9 +261,10 @@ def test_best_of_n_keeps_turns_the_judge_scored_and_records_its_choice(smollm, m
         assert judged["selected_by"] == meld_judge and len(judged["scores"]) == len(d.turns)
         assert all(1 <= c <= 3 for c in judged["candidates"])
         for turn, score, agree in zip(d.turns, judged["scores"], judged["agree"]):
-            # the recorded score is the judge's own probability of the planned label for the kept words
-            [(again, top)] = chooser.score(turn.emotion, [turn.text], [])
-            assert score == pytest.approx(again, abs=1e-3) and agree == top
+            # the recorded score is the judge's own probability of the planned label for the kept words (half a
+            # point less where it reused a recent opener of its label while another candidate did not)
+            [(again, top)] = ClassifierChooser(meld_judge).score(turn.emotion, [turn.text], [])
+            assert min(abs(score - again), abs(score - again + 0.5)) < 1e-3 and agree == top
             turns += 1
     saved = json.loads(sidecar(out, "summary.json").read_text())
     assert saved["selected_by"] == meld_judge and 1 < saved["candidates_per_kept_turn"] <= 3
@@ -281,3 +282,20 @@ def test_best_of_n_keeps_turns_the_judge_scored_and_records_its_choice(smollm, m
         DialogueConfig.create(best_of=3)
     with pytest.raises(ConfigError, match="cannot choose"):
         DialogueSynthesizer(cfg, ScriptedModel(), chooser=chooser)
+
+
+def test_the_chooser_marks_down_a_recent_opener_of_the_same_label_when_another_is_possible(meld_judge):
+    from emosynth.quality.judges import ClassifierChooser
+
+    chooser = ClassifierChooser(meld_judge, opener_window=2)
+    [(first, _)] = chooser.score("joy", ["Great, we won the cup!"], [])
+    fresh = ClassifierChooser(meld_judge)
+    plain = [s for s, _ in fresh.score("joy", ["Great news about the cup!", "We won, I can't believe it!"], [])]
+    marked = [s for s, _ in chooser.score("joy", ["Great news about the cup!", "We won, I can't believe it!"], [])]
+    assert marked[0] == pytest.approx(plain[0] - 0.5) and marked[1] == pytest.approx(plain[1])
+    # every candidate reuses it: no choice to make, no mark; other labels keep their own openers
+    assert chooser.score("joy", ["Great, again!"], [])[0][0] > 0
+    assert chooser.score("anger", ["Great, just great."], [])[0][0] > 0
+    # a candidate naming its own label is kept only when all do
+    [(named, _)] = fresh.score("anger", ["I am so angry with you."], [])
+    assert named < 0

@@ -84,3 +84,30 @@ def test_natural_and_balanced_runs_with_one_seed_share_no_prompt():
     prompts_n = {natural.request(natural.spec(i), 0).messages[-1]["content"] for i in range(70)}
     prompts_b = {balanced.request(balanced.spec(i), 0).messages[-1]["content"] for i in range(70)}
     assert not prompts_n & prompts_b
+
+
+def test_each_turn_draws_one_of_its_labels_cue_phrasings_and_the_plans_stay_the_same():
+    with_cues, without = synth(mode="natural", n=40), synth(mode="natural", n=40, cues=False)
+    plans = [with_cues.spec(i).plan for i in range(40)]
+    assert [[(p.speaker, p.emotion) for p in plan] for plan in plans] == [
+        [(p.speaker, p.emotion) for p in without.spec(i).plan] for i in range(40)
+    ]
+    shown: dict[str, set] = {}
+    for plan in plans:
+        for p in plan:
+            assert p.cue in with_cues.cues.phrasings[p.emotion] and '"' not in p.cue  # no quoted opener to copy
+            shown.setdefault(p.emotion, set()).add(p.cue)
+    assert all(
+        len(cues) >= 2 for label, cues in shown.items() if sum(1 for pl in plans for p in pl if p.emotion == label) >= 8
+    )
+    assert with_cues.config_record()["cues_version"] == 3 and "cues_version" not in without.config_record()
+
+
+def test_a_cue_file_with_one_phrasing_per_label_still_reads(tmp_path):
+    f = tmp_path / "cues.yaml"
+    f.write_text("labels:\n  joy: happy words\n  anger: [loud, sharp]\n")
+    s = synth(mode="balanced", cue_file=str(f))
+    assert s.cues.phrasings["joy"] == ("happy words",) and s.cues.phrasings["anger"] == ("loud", "sharp")
+    f.write_text("labels:\n  joy: 3\n")
+    with pytest.raises(ConfigError, match="label -> cue text or a list of them"):
+        synth(cue_file=str(f))

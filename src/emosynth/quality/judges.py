@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict, deque
 
 from emosynth.errors import ConfigError
 from emosynth.judge import Position
@@ -104,12 +105,18 @@ class ClassifierJudge:
 
 
 class ClassifierChooser:
-    """Scores candidate turns by a single-label classifier's probability of their planned label; a candidate that
-    names its label (``resources/emotion_words.yaml``) scores one less, so it is kept only when every candidate
-    does (and a minimum score then rejects it). A context model reads the turns kept before the candidate (their
-    speakers are not known here: they alternate between two placeholders)."""
+    """Scores candidate turns by a single-label classifier's probability of their planned label.
 
-    def __init__(self, model_dir: str, batch_size: int = 16):
+    Two rules keep the chosen turns from a formula: a candidate that names its label
+    (``resources/emotion_words.yaml``) scores one less, so it is kept only when every candidate does (and a
+    minimum score then rejects it); and a candidate that opens with the same word as one of the last
+    ``opener_window`` turns kept for its label in this run scores ``opener_penalty`` less, when another candidate
+    opens differently. A context model reads the turns kept before the candidate (their speakers are not known
+    here: they alternate between two placeholders). The backend keeps the best-scored candidate (the earliest of
+    equals), which is the one this chooser remembers.
+    """
+
+    def __init__(self, model_dir: str, batch_size: int = 16, opener_window: int = 3, opener_penalty: float = 0.5):
         from emosynth.train.models import load_model
 
         self.identity = str(model_dir)
@@ -118,9 +125,11 @@ class ClassifierChooser:
             raise ConfigError(f"{model_dir} is a multi-label classifier; choosing a turn needs one label per turn")
         self.batch_size = batch_size
         self.taxonomy = taxonomy_of(self.model.labels)
+        self.opener_penalty = opener_penalty
+        self.recent: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=opener_window))
 
     def score(self, label: str, candidates: list[str], history: list[str]) -> list[tuple[float, bool]]:
-        """Per candidate: the probability of ``label`` (minus one if it names it) and whether it is the top label."""
+        """Per candidate: the probability of ``label`` (less the penalties) and whether it is the top label."""
         from emosynth.train.inference import probabilities
         from emosynth.train.items import TurnItem
 
@@ -128,10 +137,16 @@ class ClassifierChooser:
         before = [("A" if (len(history) - i) % 2 else "B", text) for i, text in enumerate(history)]
         items = [TurnItem("choice", len(history), "B", text, -1, before, []) for text in candidates]
         rows = probabilities(self.model, items, self.batch_size)
-        return [
-            (float(row[k]) - names_label(set(words(text)), label), int(row.argmax()) == k)
-            for text, row in zip(candidates, rows)
+        openers = [(words(text) or [""])[0] for text in candidates]
+        stale = [w in self.recent[label] for w in openers]
+        penalty = self.opener_penalty if not all(stale) else 0.0
+        scored = [
+            (float(row[k]) - names_label(set(words(text)), label) - penalty * old, int(row.argmax()) == k)
+            for text, row, old in zip(candidates, rows, stale)
         ]
+        best = max(range(len(candidates)), key=lambda i: (scored[i][0], -i))
+        self.recent[label].append(openers[best])
+        return scored
 
 
 def taxonomy_of(labels: list[str]) -> Taxonomy:

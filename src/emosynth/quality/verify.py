@@ -117,7 +117,9 @@ def verify(
         report, verdicts = fidelity_report(
             records, judges, settings.ceiling_from, settings.ceiling_per_label, settings.seed, settings.data_root
         )
-        report = {"data": shown(data)} | report
+        report = {"data": shown(data), "selected_by": selected_by(records)} | report
+        for entry in report["judges"].values():  # a judge grading the turns it chose proves nothing
+            entry["selected_these_turns"] = _same_model(entry.get("model"), report["selected_by"])
     if settings.drop_disagreeing is not None:
         s = settings
         report["filter"] = write_filtered(
@@ -125,6 +127,22 @@ def verify(
         )
     write_atomic(settings.report_path(data), json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return report
+
+
+def selected_by(dialogues: list[Dialogue]) -> str | None:
+    """The judge that chose the turns of best-of-n dialogues (``metadata.judge.selected_by``), or None."""
+    judges = {(d.metadata or {}).get("judge", {}).get("selected_by") for d in dialogues} - {None}
+    return ", ".join(sorted(judges)) or None
+
+
+def _same_model(model: str | None, selector: str | None) -> bool:
+    """Whether the judge ``model`` is one of the ``selector`` models (a run folder counts as its model/)."""
+
+    def model_dir(path: str) -> Path:
+        p = Path(path.strip()).resolve()
+        return p / "model" if (p / "model" / "emosynth.json").exists() else p
+
+    return bool(model and selector) and model_dir(model) in {model_dir(s) for s in selector.split(",")}
 
 
 def uses_llm(records: list[Dialogue] | list[Example], use_llm: bool | None) -> bool:
@@ -170,6 +188,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         )
         if ceil:
             line += f"; its ceiling on balanced real dev turns {ceil['overall']} (n={ceil['n']})"
+        if entry.get("selected_these_turns"):
+            line += "; WARNING: this judge chose these turns (best-of-n), grade with another"
         lines.append(line)
         lines.append("  per label: " + ", ".join(f"{k} {v:.2f}" for k, v in ag["per_label"].items()))
     if "filter" in report:

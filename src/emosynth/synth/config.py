@@ -44,7 +44,7 @@ IDENTITY_FIELDS = (
     "min_judge_score",
 )
 # what outputs written before a setting existed were made with
-LEGACY = {"decoding": "schema", "best_of": 1, "judge": None, "min_judge_score": 0.0}
+LEGACY = {"decoding": "schema", "best_of": 1, "judge": None, "min_judge_score": 0.0, "cues_version": 2}
 
 
 SAMPLING_FIELDS = ("temperature", "top_p", "repeat_penalty", "presence_penalty", "frequency_penalty")

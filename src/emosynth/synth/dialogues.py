@@ -25,7 +25,7 @@ from emosynth.records import Dialogue, Rejection
 from emosynth.synth.config import IDENTITY_FIELDS, LEGACY, SAMPLING_FIELDS, DialogueConfig
 from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
-from emosynth.synth.prompts import load_cues, render_messages, retry_note
+from emosynth.synth.prompts import Cues, load_cues, render_messages, retry_note
 from emosynth.synth.schemas import labelled_schema, planned_schema, planned_template
 from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for
 from emosynth.synth.summary import RunSummary, progress_bar, show_rates
@@ -33,7 +33,8 @@ from emosynth.taxonomy import get_taxonomy
 from emosynth.text import distinct_n, word_ngrams
 
 log = logging.getLogger(__name__)
-RESUME_KEYS = (*IDENTITY_FIELDS, "backend", "model")  # a run resumes into an output only when these agree
+# a run resumes into an output only when these agree (cues_version: the cue file's, recorded when cues are on)
+RESUME_KEYS = (*IDENTITY_FIELDS, "cues_version", "backend", "model")
 RENAMED = {"labels": "labelling"}  # config keys of outputs written by earlier versions
 
 
@@ -71,7 +72,7 @@ class DialogueSynthesizer:
                 f"{config.scenario_file or 'scenarios.yaml'}: {n_names} distinct names "
                 f"cannot fill max_speakers={config.max_speakers}"
             )
-        self.cues = load_cues(self.taxonomy, config.cue_file) if config.cues else {}
+        self.cues = load_cues(self.taxonomy, config.cue_file) if config.cues else Cues()
         self.transitions = self._transitions() if config.labelling == "planned" else None
         if config.few_shot and not few_shot_pool:
             raise ConfigError("few_shot > 0 needs real dialogues to draw examples from (few_shot_pool)")
@@ -226,12 +227,16 @@ class DialogueSynthesizer:
 
     def config_record(self) -> dict[str, Any]:
         """The resolved configuration saved beside the output (``*.config.json``)."""
-        return self.config.model_dump() | {
-            "decoding": self.decoding,
-            "prompt_version": self.prompt_version,
-            "backend": self.backend.name,
-            "model": self.backend.model_id,
-        }
+        return (
+            self.config.model_dump()
+            | {
+                "decoding": self.decoding,
+                "prompt_version": self.prompt_version,
+                "backend": self.backend.name,
+                "model": self.backend.model_id,
+            }
+            | ({"cues_version": self.cues.version} if self.cues else {})
+        )
 
     @staticmethod
     def done_ids(out: Path) -> set[str]:

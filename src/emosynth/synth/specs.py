@@ -11,6 +11,7 @@ from pathlib import Path
 from emosynth.errors import ConfigError
 from emosynth.records import Dialogue
 from emosynth.synth.planning import TransitionModel, speaker_order
+from emosynth.synth.prompts import Cues
 from emosynth.taxonomy import Taxonomy, load_yaml
 
 SCENARIO_KEYS = ("names", "topics", "settings", "relationships")
@@ -76,7 +77,7 @@ def build_spec(
     turns: tuple[int, int],
     speakers: tuple[int, int],
     transitions: TransitionModel | None,
-    cues: dict[str, str],
+    cues: Cues,
     id_prefix: str,
 ) -> DialogueSpec:
     """The spec of dialogue ``index``; Balanced targets cycle over the labels so each gets the same count."""
@@ -93,7 +94,8 @@ def build_spec(
         assert transitions is not None
         emotions = transitions.sample_with(n_turns, target, rng) if target else transitions.sample(n_turns, rng)
         order = speaker_order(names, n_turns, rng)
-        plan = [TurnPlan(s, e, cues.get(e)) for s, e in zip(order, emotions)]
+        phrasing = rng_for(run_seed, index, "cues")  # a stream of its own: the plans stay those of before
+        plan = [TurnPlan(s, e, cues.pick(e, phrasing)) for s, e in zip(order, emotions)]
     return DialogueSpec(
         index=index,
         id=f"{id_prefix}-{index:06d}",

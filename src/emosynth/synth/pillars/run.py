@@ -206,7 +206,7 @@ class PillarsSynthesizer:
             call_id, pid, character, emotion = item
             seed = _seed(config.seed, call_id, attempt)
             return stages.utterances_request(
-                config, self.passages[pid], character, emotion, self.cues.get(emotion, ""), seed, attempt
+                config, self.passages[pid], character, emotion, self.cues.first(emotion), seed, attempt
             )
 
         def parse(item, completion):
