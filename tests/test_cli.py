@@ -115,7 +115,12 @@ def test_an_output_made_before_template_filling_resumes_only_with_schema_decodin
     line = one_error_line(emosynth("generate", "dialogues", *small))
     assert "was generated with decoding='schema', not 'template'" in line
     assert out.read_text() == ""
-    resumed = emosynth("generate", "dialogues", "--decoding", "schema", *small)
+    # it was also made with the cues of before (version 2): the shipped ones (3) are refused, a version-2 file is not
+    line = one_error_line(emosynth("generate", "dialogues", "--decoding", "schema", *small))
+    assert "was generated with cues_version=2, not 3" in line
+    cues = tmp_path / "cues.yaml"
+    cues.write_text("version: 2\nlabels:\n  joy: delight\n  anger: raised voice\n")
+    resumed = emosynth("generate", "dialogues", "--decoding", "schema", "--cue-file", str(cues), *small)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((tmp_path / "o.config.json").read_text())["decoding"] == "schema"
 

@@ -1,10 +1,14 @@
 """The record types every stage passes around: ``Turn`` and ``Dialogue`` (ERC), ``Example`` (utterance level),
-``Passage`` and ``Character`` (the story grounding of Emo Pillars)."""
+``Passage`` and ``Character`` (the story grounding of Emo Pillars); and the relation types of a knowledge file
+(TODKAT's commonsense inferences per utterance)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# ATOMIC relation types a knowledge file holds per utterance (``{"text", "relations": {relation: inference}}``)
+ATOMIC_RELATIONS = ("xIntent", "xReact", "xWant", "oReact", "xEffect")
 
 
 @dataclass(slots=True)

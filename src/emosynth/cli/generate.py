@@ -58,7 +58,7 @@ def generate_dialogues(
 ) -> None:
     """Multi-party dialogues with one emotion label per turn (Kaplan, Carneiro, Wermter 2025)."""
     from emosynth.synth.config import DialogueConfig
-    from emosynth.synth.dialogues import generate
+    from emosynth.synth.generate import generate_dialogues
 
     with generating(output):
         if judge == "auto":
@@ -91,7 +91,7 @@ def generate_dialogues(
 
             chooser = ClassifierChooser(config.judge)
         cached = None if no_cache else cache or "auto"
-        summary = generate(config, output, llm, cached, data_root, progress, chooser)
+        summary = generate_dialogues(config, output, llm, cached, data_root, progress, chooser)
     typer.echo(f"wrote {output}")
     for line in summary.lines():
         typer.echo(line)
@@ -132,6 +132,7 @@ def generate_pillars(
     max_calls: Annotated[int | None, typer.Option(help="Most utterance calls, with a rater (4 n / per-call).")] = None,
     passage_words: Annotated[int | None, typer.Option(help="Longest passage in words (300).")] = None,
     max_characters: Annotated[int | None, typer.Option(help="Characters taken per passage (4).")] = None,
+    calls_per_passage: Annotated[int | None, typer.Option(help="Utterance calls per passage (4).")] = None,
     decoding: Annotated[str | None, typer.Option(help="template (llamacpp) | schema")] = None,
     max_attempts: Annotated[int | None, typer.Option(help="Tries per call before it is given up (3).")] = None,
     temperature: Annotated[float | None, typer.Option()] = None,
@@ -151,7 +152,7 @@ def generate_pillars(
 ) -> None:
     """Story-grounded utterances with contexts over the 28 GoEmotions classes (Emo Pillars, Shvets 2025)."""
     from emosynth.synth.pillars.config import PillarsConfig
-    from emosynth.synth.pillars.run import generate
+    from emosynth.synth.pillars.generate import generate
 
     with generating(output):
         config = PillarsConfig.create(
@@ -162,6 +163,7 @@ def generate_pillars(
             max_calls=max_calls,
             passage_words=passage_words,
             max_characters=max_characters,
+            calls_per_passage=calls_per_passage,
             decoding=decoding,
             max_attempts=max_attempts,
             temperature=temperature,

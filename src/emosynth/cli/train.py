@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from emosynth.cli.app import app, fail
-from emosynth.errors import EmosynthError
+from emosynth.cli.app import app, fail, llm_command
+from emosynth.errors import ConfigError, EmosynthError
 
 
 @app.command("train")
 def train(
     output: Annotated[Path, typer.Option("--output", "-o", help="Run directory: model/ and results.json.")],
-    model: Annotated[str, typer.Option(help="utterance | context | compm")] = "utterance",
+    model: Annotated[str, typer.Option(help="utterance | context | compm | todkat")] = "utterance",
     benchmark: Annotated[
         str,
         typer.Option(help="meld | emorynlp | emorynlp-full | iemocap | dailydialog | goemotions | isear | emocontext"),
@@ -31,6 +31,9 @@ def train(
     class_weights: Annotated[bool, typer.Option("--class-weights/--no-class-weights")] = False,
     backbone: Annotated[str | None, typer.Option(help="Local HF encoder dir (default: packaged MiniLM).")] = None,
     max_length: Annotated[int | None, typer.Option()] = None,
+    knowledge: Annotated[
+        str | None, typer.Option(help="todkat: knowledge file (emosynth knowledge, or ATOMIC/COMET as JSONL).")
+    ] = None,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
@@ -48,6 +51,7 @@ def train(
             train_size=train_size,
             backbone=backbone,
             max_length=max_length,
+            knowledge=knowledge,
             data_root=data_root,
             training=TrainingArguments(
                 epochs=epochs,
@@ -107,3 +111,37 @@ def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (
         fail(exc)
     out = [{"speaker": s, "text": t, "emotion": label} for (s, t), label in zip(turns, labels)]
     typer.echo(json.dumps({"turns": out}, ensure_ascii=False))
+
+
+@app.command("knowledge")
+@llm_command
+def knowledge(
+    data: Annotated[str, typer.Argument(help="Dialogues: a benchmark split (meld:train) or a JSONL file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Knowledge file (JSONL; reruns resume).")],
+    llm: Any,
+    dialogues: Annotated[int | None, typer.Option(help="A seeded sample of this many dialogues (else all).")] = None,
+    per_call: Annotated[int, typer.Option(help="Utterances per LLM call.")] = 4,
+    seed: Annotated[int, typer.Option()] = 0,
+    cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
+    data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
+) -> None:
+    """Commonsense inferences (ATOMIC relation types) per utterance with the LLM, for TODKAT (--knowledge)."""
+    from emosynth.cli.app import generating
+    from emosynth.data.io import ensure_writable, sidecar
+    from emosynth.llm.options import open_backend
+    from emosynth.quality.corpus import load_corpus
+    from emosynth.synth.knowledge import utterances, write_knowledge
+
+    with generating(output):
+        corpus = load_corpus(data, data_root)
+        if not corpus.is_dialogue:
+            raise ConfigError(f"{data}: TODKAT's knowledge is for dialogues, and this holds examples")
+        lines = utterances(corpus.dialogues, dialogues, seed)
+        ensure_writable(output)
+        with open_backend(llm, cache or sidecar(output, "cache.sqlite")) as backend:
+            summary = write_knowledge(lines, backend, output, per_call, seed)
+    typer.echo(
+        f"{summary['covered']} of {summary['utterances']} utterances have knowledge in {output} "
+        f"({summary['new']} new, {summary['failed']} without inferences; {summary['llm_calls']} LLM calls, "
+        f"{summary['seconds']} s)"
+    )

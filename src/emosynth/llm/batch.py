@@ -19,62 +19,12 @@ batch differ slightly from those of a single sequence, so a request can come out
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 from emosynth.errors import BackendError
 from emosynth.llm.base import ChatRequest
-from emosynth.llm.fill import Filled, FillTools, acceptable, closing_quote, string_body
+from emosynth.llm.fill import Filled, FillState, FillTools, acceptable, closing_quote, string_body
 from emosynth.text import normalise
-
-
-@dataclass
-class _Fill:
-    """One request being filled in sequence ``seq``: where it stands and what it has cost so far."""
-
-    index: int
-    seq: int
-    sampler: object
-    parts: tuple[str, ...]
-    fixed_tokens: int
-    budget: int  # tokens per draw of a hole
-    max_chars: int | None
-    prompt_tokens: int
-    pending: list[int]  # tokens to evaluate next (prompt, fixed text, or the last sampled token)
-    pos: int  # position of the first pending token
-    start: float = field(default_factory=time.perf_counter)
-    hole: int = 0
-    hole_pos: int = 0  # position of the hole's first sampled token
-    before_hole: int = 0  # the token evaluated just before the hole: evaluated again to redraw the hole
-    raw: bytes = b""
-    drawn: int = 0  # tokens drawn in the current draw
-    attempt: int = 0
-    seen: set[str] = field(default_factory=set)
-    text: list[str] = field(default_factory=list)
-    sampled: int = 0
-    redraws: int = 0
-    result: Filled | None = None
-    chooser: object = None  # best-of-n: the chooser, the holes' labels and the candidates drawn for this hole
-    want: int = 1
-    labels: tuple[str, ...] = ()
-    candidates: list[tuple[str, bytes, bytes]] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
-    agree: list[bool] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
-
-    def finish(self, finish_reason: str) -> None:
-        self.result = Filled(
-            "".join(self.text),
-            finish_reason,
-            self.prompt_tokens,
-            self.sampled,
-            self.fixed_tokens,
-            self.redraws,
-            time.perf_counter() - self.start,
-            *((self.scores, self.agree, self.counts) if self.chooser is not None else ()),
-        )
 
 
 class BatchFiller:
@@ -149,7 +99,7 @@ class BatchFiller:
         self.ctx.kv_cache_clear()
         prefix = self._shared_prefix(prompts)
         waiting = list(range(len(requests)))[::-1]
-        running: dict[int, _Fill] = {}
+        running: dict[int, FillState] = {}
         try:
             while waiting or running:
                 for seq in range(self.slots):
@@ -185,11 +135,11 @@ class BatchFiller:
             self.ctx.decode(self.batch)
         return prefix
 
-    def _start(self, index, seq, request, prompt, fixed, prefix) -> _Fill:
+    def _start(self, index, seq, request, prompt, fixed, prefix) -> FillState:
         if prefix:
             self.ctx.kv_cache_seq_cp(self.slots, seq, -1, -1)
         holes = len(request.template) - 1
-        return _Fill(
+        return FillState(
             chooser=self.choosers.get(request.chooser) if request.chooser is not None else None,
             want=max(1, request.hole_candidates),
             labels=request.hole_labels or (),
@@ -214,7 +164,7 @@ class BatchFiller:
         batch.n_tokens = i + 1
         return i
 
-    def _step(self, running: dict[int, _Fill]) -> None:
+    def _step(self, running: dict[int, FillState]) -> None:
         """One ``llama_decode``: the pending tokens of the running fills (as many as fit), then one sample each for
         the fills whose pending tokens are all in."""
         self.batch.reset()
@@ -237,7 +187,7 @@ class BatchFiller:
         for fill, row in ready:
             self._advance(fill, fill.sampler.sample(self.ctx, row))
 
-    def _advance(self, fill: _Fill, token: int) -> None:
+    def _advance(self, fill: FillState, token: int) -> None:
         """Take one sampled token: go on sampling, close the hole (accepting it or drawing it again), or finish."""
         fill.sampled += 1
         fill.drawn += 1
@@ -271,12 +221,12 @@ class BatchFiller:
             fill.text += [last, *fill.parts[fill.hole + 1 :]]
             fill.finish("stop" if closed else "length")
 
-    def _rewind(self, fill: _Fill) -> None:
+    def _rewind(self, fill: FillState) -> None:
         """Forget the hole drawn so far: the sequence goes back to the token before the hole."""
         self.ctx.kv_cache_seq_rm(fill.seq, fill.hole_pos - 1, -1)
         fill.pos, fill.pending = fill.hole_pos - 1, [fill.before_hole]
 
-    def _choose(self, fill: _Fill, last_in_cache: bool) -> None:
+    def _choose(self, fill: FillState, last_in_cache: bool) -> None:
         """Keep the candidate the chooser scores best for the hole's label (the earliest of equals)."""
         candidates, fill.candidates = fill.candidates, []
         scored = fill.chooser.score(fill.labels[fill.hole], [c[0] for c in candidates], list(fill.kept))
@@ -288,7 +238,7 @@ class BatchFiller:
         rewind = not (last_in_cache and best == len(candidates) - 1)
         self._next_hole(fill, body, raw, tail, rewind)
 
-    def _next_hole(self, fill: _Fill, body: str, raw: bytes, tail: bytes, rewind: bool = False) -> None:
+    def _next_hole(self, fill: FillState, body: str, raw: bytes, tail: bytes, rewind: bool = False) -> None:
         """The hole stands: write it and the fixed text after it; evaluate that text (with the part of the closing
         token before its quote) unless the reply is complete. ``rewind``: the sequence holds another draw of the
         hole, so it goes back to the hole and evaluates the kept text too."""

@@ -16,7 +16,8 @@ samplers and defaults as ``Llama.create_chat_completion``, seeded per request.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from emosynth.errors import BackendError
 from emosynth.llm.base import ChatRequest
@@ -41,6 +42,55 @@ class Filled:
     hole_scores: list[float] | None = None
     hole_agree: list[bool] | None = None
     hole_candidates: list[int] | None = None
+
+
+@dataclass
+class FillState:
+    """One request being filled in sequence ``seq`` of a ``llm.batch.BatchFiller``: where it stands and what it has
+    cost so far."""
+
+    index: int
+    seq: int
+    sampler: object
+    parts: tuple[str, ...]
+    fixed_tokens: int
+    budget: int  # tokens per draw of a hole
+    max_chars: int | None
+    prompt_tokens: int
+    pending: list[int]  # tokens to evaluate next (prompt, fixed text, or the last sampled token)
+    pos: int  # position of the first pending token
+    start: float = field(default_factory=time.perf_counter)
+    hole: int = 0
+    hole_pos: int = 0  # position of the hole's first sampled token
+    before_hole: int = 0  # the token evaluated just before the hole: evaluated again to redraw the hole
+    raw: bytes = b""
+    drawn: int = 0  # tokens drawn in the current draw
+    attempt: int = 0
+    seen: set[str] = field(default_factory=set)
+    text: list[str] = field(default_factory=list)
+    sampled: int = 0
+    redraws: int = 0
+    result: Filled | None = None
+    chooser: object = None  # best-of-n: the chooser, the holes' labels and the candidates drawn for this hole
+    want: int = 1
+    labels: tuple[str, ...] = ()
+    candidates: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    agree: list[bool] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+
+    def finish(self, finish_reason: str) -> None:
+        self.result = Filled(
+            "".join(self.text),
+            finish_reason,
+            self.prompt_tokens,
+            self.sampled,
+            self.fixed_tokens,
+            self.redraws,
+            time.perf_counter() - self.start,
+            *((self.scores, self.agree, self.counts) if self.chooser is not None else ()),
+        )
 
 
 def closing_quote(before: bytes, piece: bytes) -> int:

@@ -15,19 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split
-from emosynth.data.io import JsonlWriter, check_resumable, ensure_writable, iter_jsonl, read_dialogues, sidecar
+from emosynth.data.io import JsonlWriter, check_resumable, iter_jsonl, read_dialogues, sidecar
 from emosynth.errors import ConfigError
 from emosynth.judge import Chooser
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
-from emosynth.llm.options import BackendOptions, open_backend
 from emosynth.records import Dialogue, Rejection
 from emosynth.synth.config import IDENTITY_FIELDS, LEGACY, SAMPLING_FIELDS, DialogueConfig
 from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
 from emosynth.synth.prompts import Cues, load_cues, render_messages, retry_note
 from emosynth.synth.schemas import labelled_schema, planned_schema, planned_template
-from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for
+from emosynth.synth.selection import best_of, judged_turns
+from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for, seed_for
 from emosynth.synth.summary import RunSummary, progress_bar, show_rates
 from emosynth.taxonomy import get_taxonomy
 from emosynth.text import distinct_n, word_ngrams
@@ -149,17 +148,11 @@ class DialogueSynthesizer:
         if note:
             messages = (*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + "\n\n" + note})
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
-        choice = {}
-        if self.chooser is not None and template is not None:
-            choice = dict(
-                hole_candidates=cfg.best_of,
-                hole_labels=tuple(p.emotion for p in spec.plan),
-                chooser=self.chooser.identity,
-            )
+        choice = best_of(self.chooser, cfg.best_of, spec) if template is not None else {}
         return ChatRequest(
             messages=messages,
             max_tokens=cfg.max_tokens or cfg.tokens_per_turn * n_turns + 40,
-            seed=rng_for(cfg.seed, spec.index, "attempt", attempt).randrange(2**31),
+            seed=seed_for(cfg.seed, spec.index, "attempt", attempt),
             json_schema=schema,
             sample_index=spec.index,
             template=template,
@@ -180,7 +173,7 @@ class DialogueSynthesizer:
         turns = parse_dialogue(
             completion.text, spec, self.taxonomy, (self.config.min_turns, self.config.max_turns), ngrams
         )
-        judged = self._judged(turns, completion)
+        judged = judged_turns(self.chooser, self.config.min_judge_score, turns, completion)
         return Dialogue(
             id=spec.id,
             turns=turns,
@@ -205,25 +198,6 @@ class DialogueSynthesizer:
             }
             | judged,
         )
-
-    def _judged(self, turns, completion: Completion) -> dict[str, Any]:
-        """What the judge made of the kept turns (``{"judge": ...}`` in the dialogue's metadata); a turn it scores
-        below ``min_judge_score`` rejects the dialogue."""
-        scores = completion.extra.get("hole_scores")
-        if self.chooser is None or scores is None:
-            return {}
-        for i, (turn, score) in enumerate(zip(turns, scores)):
-            if score < self.config.min_judge_score:
-                detail = f"turn {i + 1} does not read as {turn.emotion} (judge score {max(score, 0):.2f})"
-                raise InvalidOutput("judge_below_threshold", detail)
-        return {
-            "judge": {
-                "selected_by": self.chooser.identity,
-                "scores": [round(s, 4) for s in scores],
-                "agree": completion.extra["hole_agree"],
-                "candidates": completion.extra["hole_candidates"],
-            }
-        }
 
     def config_record(self) -> dict[str, Any]:
         """The resolved configuration saved beside the output (``*.config.json``)."""
@@ -310,42 +284,3 @@ class DialogueSynthesizer:
                     else:
                         yield "rejected", Rejection(spec.id, spec.index, exc.reason, failures[spec.id])
             pending = sorted(retry, key=lambda s: s.index)
-
-
-def few_shot_pool(taxonomy: str, k: int, data_root: str | None = None) -> list[Dialogue] | None:
-    """Real train dialogues to draw ``k`` style examples from (None when ``k`` is 0)."""
-    if not k:
-        return None
-    if taxonomy not in ERC_BENCHMARKS:
-        raise ConfigError(f"--few-shot needs a benchmark train split; available for: {', '.join(ERC_BENCHMARKS)}")
-    return load_split(taxonomy, "train", data_root)
-
-
-def generate(
-    config: DialogueConfig,
-    output: str | Path,
-    options: BackendOptions,
-    cache: str | Path | None = "auto",
-    data_root: str | None = None,
-    progress: bool = True,
-    chooser: Chooser | None = None,
-) -> RunSummary:
-    """``emosynth generate dialogues``: check the inputs, open the backend, generate into ``output`` (resuming).
-
-    Args:
-        config: the run's settings.
-        output: the dialogue JSONL (appended to; its sidecars beside it).
-        options: the LLM backend's options.
-        cache: the response cache; ``"auto"`` puts it beside the output, None disables it.
-        data_root: benchmark folder for few-shot examples.
-        progress: show a progress bar.
-        chooser: the judge of ``config.judge`` (best-of-n).
-    """
-    output = Path(output)
-    get_taxonomy(config.taxonomy)  # fail on bad input before loading a model
-    # decoding is compared once the backend is known (one that cannot fill templates decodes under the schema)
-    check_output(output, config.model_dump(exclude={"decoding"}) | {"prompt_version": config.resolved_prompt_version})
-    ensure_writable(output)
-    pool = few_shot_pool(config.taxonomy, config.few_shot, data_root)
-    with open_backend(options, sidecar(output, "cache.sqlite") if cache == "auto" else cache) as llm:
-        return DialogueSynthesizer(config, llm, pool, chooser).run(output, progress=progress)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split
 from emosynth.errors import ConfigError
 from emosynth.records import Dialogue
 from emosynth.synth.planning import TransitionModel, speaker_order
@@ -66,6 +67,11 @@ def rng_for(*keys: int | str) -> random.Random:
     return random.Random("/".join(map(str, keys)))
 
 
+def seed_for(*keys: int | str) -> int:
+    """A request's sampling seed from a tuple of keys (``rng_for``)."""
+    return rng_for(*keys).randrange(2**31)
+
+
 def build_spec(
     index: int,
     *,
@@ -107,3 +113,12 @@ def build_spec(
         target=target,
         plan=plan,
     )
+
+
+def few_shot_pool(taxonomy: str, k: int, data_root: str | None = None) -> list[Dialogue] | None:
+    """Real train dialogues to draw ``k`` style examples from (None when ``k`` is 0)."""
+    if not k:
+        return None
+    if taxonomy not in ERC_BENCHMARKS:
+        raise ConfigError(f"--few-shot needs a benchmark train split; available for: {', '.join(ERC_BENCHMARKS)}")
+    return load_split(taxonomy, "train", data_root)

@@ -31,7 +31,11 @@ def probabilities(model, items: list[TurnItem], batch_size: int = 64, features: 
     features = features if features is not None else model.featurize(items)
     squash = torch.sigmoid if getattr(model, "multi_label", False) else lambda z: torch.softmax(z, -1)
     out = np.zeros((len(items), len(model.labels)), dtype=np.float32)
-    for batch_ids in sequential_batches([len(f["input_ids"]) for f in features], batch_size):
+    if hasattr(model, "batches"):  # a dialogue-level model (TODKAT) reads whole dialogues at once
+        batches = model.batches(features, batch_size)
+    else:
+        batches = sequential_batches([len(f["input_ids"]) for f in features], batch_size)
+    for batch_ids in batches:
         out[batch_ids] = squash(model(**model.collate([features[i] for i in batch_ids]))).numpy()
     return out
 

@@ -89,10 +89,16 @@ class Trainer:
         for epoch in range(args.epochs):
             self.model.train()
             start = time.perf_counter()
-            batches = length_grouped_batches(lengths, args.batch_size, args.seed * 1000 + epoch)
+            seed = args.seed * 1000 + epoch
+            if hasattr(self.model, "batches"):  # a dialogue-level model (TODKAT) batches whole dialogues
+                batches = self.model.batches(features, args.batch_size, seed)
+            else:
+                batches = length_grouped_batches(lengths, args.batch_size, seed)
             for batch_ids in tqdm(batches, desc=f"epoch {epoch + 1}", disable=not args.progress):
                 batch = self.model.collate([features[i] for i in batch_ids])
                 loss = loss_fn(self.model(**batch), labels[batch_ids])
+                if getattr(self.model, "aux_loss", None) is not None:  # e.g. TODKAT's topic loss
+                    loss = loss + self.model.aux_loss
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from emosynth.errors import ConfigError, ModelFileError, UnknownNameError, requires
 
-MODELS = ("utterance", "context", "compm")
+MODELS = ("utterance", "context", "compm", "todkat")
 
 
 def default_backbone() -> str:
@@ -22,8 +22,10 @@ def build_model(
     backbone: str | None = None,
     max_length: int | None = None,
     multi_label: bool = False,
+    knowledge: str | None = None,
 ):
-    """A classifier by name; ``multi_label`` (sigmoid per label) is for the one-sequence models."""
+    """A classifier by name; ``multi_label`` (sigmoid per label) is for the one-sequence models; ``knowledge``
+    (a knowledge file) is TODKAT's."""
     backbone = backbone or default_backbone()
     if name in ("utterance", "context"):
         from emosynth.train.sequence import SequenceClassifier
@@ -41,6 +43,10 @@ def build_model(
         from emosynth.train.compm import CoMPM, CoMPMConfig
 
         return CoMPM(CoMPMConfig(backbone, labels, max_length=max_length or 256))
+    if name == "todkat":
+        from emosynth.train.todkat import TODKAT, TODKATConfig
+
+        return TODKAT(TODKATConfig(backbone, labels, knowledge=knowledge, max_length=max_length or 64))
     raise UnknownNameError(f"Unknown model '{name}'; expected one of {', '.join(MODELS)}")
 
 
@@ -57,6 +63,10 @@ def load_model(path: str | Path):
         from emosynth.train.compm import CoMPM
 
         return CoMPM.load(path)
+    if kind == "todkat":
+        from emosynth.train.todkat import TODKAT
+
+        return TODKAT.load(path)
     from emosynth.train.sequence import SequenceClassifier
 
     return SequenceClassifier.load(path)

@@ -48,6 +48,7 @@ class RunConfig(BaseModel):
     train_size: int | None = Field(None, ge=1, description="a seeded sample of this many real train examples")
     backbone: str | None = None
     max_length: int | None = Field(None, ge=8)
+    knowledge: str | None = None  # TODKAT's knowledge file (emosynth knowledge)
     data_root: str | None = None
     save_model: bool = True
     training: TrainingArguments = TrainingArguments()
@@ -89,7 +90,9 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
     synthetic = items_of(read_records(config.synthetic), tax) if config.synthetic else []
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
-    model = build_model(config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label)
+    model = build_model(
+        config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label, config.knowledge
+    )
     args = config.training.model_copy(update={"seed": config.seed})
     stages = []
     if config.regime == "synthetic->real":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from emosynth.errors import ConfigError, validated
+from emosynth.synth.specs import rng_for
 
 # Fields that change what the examples look like: resuming into an output made with other values is refused.
 IDENTITY_FIELDS = (
@@ -93,6 +95,24 @@ class PillarsConfig(BaseModel):
     def call_limit(self) -> int:
         """Utterance calls a run with a rater makes at most."""
         return self.max_calls or 4 * self.calls
+
+    def target(self, k: int, labels: tuple[str, ...] | list[str]) -> str:
+        """The emotion of utterance call ``k``: balanced rounds over ``labels`` (each once per round, in a seeded
+        order per round), or drawn by the configured weights."""
+        if self.targets:
+            names, weights = zip(*self.targets.items())
+            return rng_for(self.seed, "target", k).choices(names, weights)[0]
+        labels = list(labels)
+        rng_for(self.seed, "round", k // len(labels)).shuffle(labels)
+        return labels[k % len(labels)]
+
+    def next_round(self, made: int, accepted: int) -> int:
+        """Utterance calls after a round of ``made`` calls that gave ``accepted`` examples: enough for the ones still
+        missing at the acceptance per call so far (plus a tenth), twice as many when none was accepted; at most
+        ``call_limit``."""
+        per_call = accepted / made
+        wanted = made + math.ceil(1.1 * (self.n - accepted) / per_call) if per_call else 2 * made
+        return min(max(wanted, made + 1), self.call_limit)
 
     @classmethod
     def create(cls, **values) -> PillarsConfig:

@@ -16,35 +16,27 @@ the newly accepted utterances get their contexts: no context call is spent on an
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from emosynth.data.io import JsonlWriter, check_resumable, ensure_writable, iter_jsonl, sidecar, write_atomic
-from emosynth.data.paths import shown
-from emosynth.data.stories import load_passages
+from emosynth.data.io import JsonlWriter, check_resumable, iter_jsonl, sidecar, write_atomic
 from emosynth.judge import Rater
 from emosynth.llm.base import LLMBackend
-from emosynth.llm.options import BackendOptions, open_backend
 from emosynth.records import Character, Example, Passage, Rejection
 from emosynth.synth.parse import InvalidOutput
 from emosynth.synth.pillars import stages
 from emosynth.synth.pillars.attempts import waves
 from emosynth.synth.pillars.config import IDENTITY_FIELDS, PillarsConfig
-from emosynth.synth.pillars.select import apply_filters, soft_labels
+from emosynth.synth.pillars.select import MemoRater, apply_filters, contexts_wanted, soft_labels
 from emosynth.synth.pillars.summary import PillarsSummary
 from emosynth.synth.prompts import load_cues
-from emosynth.synth.specs import rng_for
+from emosynth.synth.specs import rng_for, seed_for
 from emosynth.taxonomy import get_taxonomy
 
 RESUME_KEYS = (*IDENTITY_FIELDS, "stories", "backend", "model")  # a run resumes into an output only when these agree
-
-
-def _seed(*keys) -> int:
-    return rng_for(*keys).randrange(2**31)
 
 
 class PillarsSynthesizer:
@@ -76,13 +68,8 @@ class PillarsSynthesizer:
         rng_for(config.seed, "passages").shuffle(self.order)
 
     def target(self, k: int) -> str:
-        """The emotion of call ``k``: balanced rounds over the labels, or drawn by the configured weights."""
-        labels = list(self.taxonomy.labels)
-        if self.config.targets:
-            names, weights = zip(*self.config.targets.items())
-            return rng_for(self.config.seed, "target", k).choices(names, weights)[0]
-        rng_for(self.config.seed, "round", k // len(labels)).shuffle(labels)
-        return labels[k % len(labels)]
+        """The emotion of call ``k`` (``PillarsConfig.target``)."""
+        return self.config.target(k, self.taxonomy.labels)
 
     def config_record(self) -> dict[str, Any]:
         """The resolved configuration saved beside the output."""
@@ -110,7 +97,7 @@ class PillarsSynthesizer:
         check_resumable(out, record, RESUME_KEYS)
         write_atomic(sidecar(out, "config.json"), json.dumps(record, indent=1) + "\n")
         self.given_up = {obj["id"] for _, obj in _lines(files["rejected"])}
-        rater = _Memo(self.rater) if self.rater is not None else None
+        rater = MemoRater(self.rater) if self.rater is not None else None
         with JsonlWriter(files["rejected"]) as rejected:
             planned = self.config.calls if rater is None else min(self.config.calls, self.config.call_limit)
             while True:
@@ -127,17 +114,14 @@ class PillarsSynthesizer:
         return summary
 
     def _next_round(self, planned: int, done, accepted: list[Example], characters) -> int | None:
-        """The utterance calls of the next round (None: stop): enough, at the acceptance per call so far (plus a
-        tenth), for the examples still missing; twice as many when none was accepted; at most ``call_limit``."""
+        """The utterance calls of the next round (``PillarsConfig.next_round``), None when the run stops: without
+        a rater or calls, with ``n`` accepted, at the call limit or when the corpus is used up."""
         config = self.config
         if self.rater is None or not self.calls or len(accepted) >= config.n or planned >= config.call_limit:
             return None
         if sum(bool(c) for c in characters.values()) * config.calls_per_passage < planned:
-            return None  # the corpus is used up
-        made = max(planned, 1 + max((_index(c["id"]) for c in done), default=-1))
-        per_call = len(accepted) / made
-        wanted = made + math.ceil(1.1 * (config.n - len(accepted)) / per_call) if per_call else 2 * made
-        return min(max(wanted, made + 1), config.call_limit)
+            return None
+        return config.next_round(max(planned, 1 + max((_index(c["id"]) for c in done), default=-1)), len(accepted))
 
     def _stage(self, stage: str, todo, request, parse, rejected: JsonlWriter, summary) -> Iterator[tuple[Any, Any]]:
         """The accepted ``(item, result)`` of one stage's attempts; items given up on go to the rejected file."""
@@ -171,7 +155,7 @@ class PillarsSynthesizer:
 
                 def request(item, attempt):
                     passage = self.passages[item[0]]
-                    seed = _seed(config.seed, "characters", passage.id, attempt)
+                    seed = seed_for(config.seed, "characters", passage.id, attempt)
                     return stages.characters_request(config, passage, seed, attempt)
 
                 def parse(item, completion):
@@ -204,7 +188,7 @@ class PillarsSynthesizer:
 
         def request(item, attempt):
             call_id, pid, character, emotion = item
-            seed = _seed(config.seed, call_id, attempt)
+            seed = seed_for(config.seed, call_id, attempt)
             return stages.utterances_request(
                 config, self.passages[pid], character, emotion, self.cues.first(emotion), seed, attempt
             )
@@ -245,31 +229,26 @@ class PillarsSynthesizer:
             [ex for ex, _ in self._candidates(calls)], cfg.min_words, cfg.max_words
         )
         summary.out_of_taxonomy = Counter()
-        if rater is not None:
-            examples, dropped, outside = soft_labels(examples, rater, self.taxonomy, cfg.label_threshold)
-            summary.dropped_examples.update(dropped)
-            summary.out_of_taxonomy.update(outside)
-        return examples
+        return examples if rater is None else self._rated(examples, rater, summary, summary.dropped_examples)
+
+    def _rated(self, examples: list[Example], rater, summary, dropped: Counter) -> list[Example]:
+        """The examples whose target ``rater`` confirms (``select.soft_labels``), the others counted in ``dropped``."""
+        kept, lost, outside = soft_labels(examples, rater, self.taxonomy, self.config.label_threshold)
+        dropped.update(lost)
+        summary.out_of_taxonomy.update(outside)
+        return kept
 
     def _contexts(self, calls, accepted: list[Example], path: Path, rejected: JsonlWriter, summary) -> dict[str, str]:
         """Stage 3: one call per utterance call, writing contexts for its first ``contexts_per_call`` accepted
         utterances; a context that fails its checks inside a kept reply is dropped alone, with its reason."""
         config = self.config
         done = {obj["id"]: obj["context"] for _, obj in _lines(path)}
-        chosen: dict[str, list[Example]] = {}
-        for ex in accepted:
-            chosen.setdefault(ex.id.partition("/")[0], []).append(ex)
-        todo = []
-        for call in calls:
-            wanted = chosen.get(call["id"], [])[: config.contexts_per_call]
-            missing = [ex for ex in wanted if ex.id not in done and f"context:{ex.id}" not in self.given_up]
-            if missing and f"context:{call['id']}" not in self.given_up:
-                todo.append((call["id"], call, missing))
+        todo = contexts_wanted(calls, accepted, config.contexts_per_call, set(done) | self.given_up)
 
         def request(item, attempt):
             call_id, call, examples = item
             character = Character(**call["character"])
-            seed = _seed(config.seed, call_id, "contexts", attempt)
+            seed = seed_for(config.seed, call_id, "contexts", attempt)
             texts = [ex.text for ex in examples]
             return stages.context_request(config, self.passages[call["passage"]], character, texts, seed, attempt)
 
@@ -300,9 +279,7 @@ class PillarsSynthesizer:
         ]
         if rater is not None:
             summary.rater = rater.identity
-            contextual, dropped, outside = soft_labels(contextual, rater, self.taxonomy, self.config.label_threshold)
-            summary.dropped_contextual.update(dropped)
-            summary.out_of_taxonomy.update(outside)
+            contextual = self._rated(contextual, rater, summary, summary.dropped_contextual)
             for completion in getattr(rater.rater, "completions", ()):  # an LLM rater's calls are calls of the run
                 summary.stages["rating"].add(completion)
         for name, examples in (("pillars_contextless", contextless), ("pillars_contextual", contextual)):
@@ -314,59 +291,9 @@ class PillarsSynthesizer:
         summary.label_counts.update(label for e in contextless for label in e.labels)
 
 
-class _Memo:
-    """A rater that rates each example once per run (by id, with or without its context): the rounds of a run
-    rate the growing set of examples again."""
-
-    def __init__(self, rater: Rater):
-        self.rater, self.rows = rater, {}
-        for attribute in ("name", "identity", "taxonomy", "reads_context", "thresholds"):
-            setattr(self, attribute, getattr(rater, attribute, None))
-
-    def rate(self, examples: list[Example]) -> list[list[float]]:
-        key = lambda ex: (ex.id, ex.context)  # noqa: E731
-        new = [ex for ex in examples if key(ex) not in self.rows]
-        for ex, row in zip(new, self.rater.rate(new) if new else []):
-            self.rows[key(ex)] = row
-        return [self.rows[key(ex)] for ex in examples]
-
-
 def _index(call_id: str) -> int:
     return int(call_id.rpartition("-")[2])
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     return iter_jsonl(path) if path.exists() else iter(())
-
-
-def generate(
-    config: PillarsConfig,
-    stories: str | Path,
-    output: str | Path,
-    options: BackendOptions,
-    cache: str | Path | None = "auto",
-    progress: bool = True,
-    rater: Callable[[LLMBackend], Rater | None] | None = None,
-    calls: bool = True,
-) -> PillarsSummary:
-    """``emosynth generate pillars``: read and split the stories, open the backend, run into the folder ``output``.
-
-    Args:
-        config: the run's settings.
-        stories: a FairytaleQA folder, a folder of .txt files or a JSONL of {id, text}.
-        output: the run's folder (``pillars_contextless.jsonl``, ``pillars_contextual.jsonl`` and the stage files).
-        options: the LLM backend's options.
-        cache: the response cache; ``"auto"`` puts it in the folder, None disables it.
-        progress: a bar per stage.
-        rater: builds the rater of the soft labels once the backend is open (so that it may rate with the run's
-            own LLM, through its response cache); None, or a rater of None: the target is the label.
-        calls: False makes no LLM call for the stages (``PillarsSynthesizer.run``).
-    """
-    out = Path(output) / "pillars.jsonl"
-    # decoding is compared once the backend is known (one that cannot fill templates decodes under the schema)
-    check_resumable(out, config.model_dump(exclude={"decoding"}) | {"stories": shown(stories)}, RESUME_KEYS)
-    passages = load_passages(stories, config.passage_words)  # bad input fails before a model loads
-    ensure_writable(out)
-    with open_backend(options, sidecar(out, "cache.sqlite") if cache == "auto" else cache) as llm:
-        synthesizer = PillarsSynthesizer(config, llm, passages, shown(stories), rater(llm) if rater else None)
-        return synthesizer.run(out, progress, calls)

@@ -98,3 +98,36 @@ def soft_labels(
         }
         kept.append(ex)
     return kept, dropped, +outside
+
+
+def contexts_wanted(
+    calls: list[dict], accepted: list[Example], per_call: int, skip: set[str]
+) -> list[tuple[str, dict, list[Example]]]:
+    """Per utterance call, its first ``per_call`` accepted examples that still need a context: ``(call id, call,
+    examples)``; ids in ``skip`` (written, or given up as ``context:<id>``) are left out."""
+    chosen: dict[str, list[Example]] = {}
+    for ex in accepted:
+        chosen.setdefault(ex.id.partition("/")[0], []).append(ex)
+    todo = []
+    for call in calls:
+        missing = [ex for ex in chosen.get(call["id"], [])[:per_call] if not {ex.id, f"context:{ex.id}"} & skip]
+        if missing and f"context:{call['id']}" not in skip:
+            todo.append((call["id"], call, missing))
+    return todo
+
+
+class MemoRater:
+    """A rater that rates each example once per run (by id, with or without its context): the rounds of a run
+    rate the growing set of examples again."""
+
+    def __init__(self, rater: Rater):
+        self.rater, self.rows = rater, {}
+        for attribute in ("name", "identity", "taxonomy", "reads_context", "thresholds"):
+            setattr(self, attribute, getattr(rater, attribute, None))
+
+    def rate(self, examples: list[Example]) -> list[list[float]]:
+        key = lambda ex: (ex.id, ex.context)  # noqa: E731
+        new = [ex for ex in examples if key(ex) not in self.rows]
+        for ex, row in zip(new, self.rater.rate(new) if new else []):
+            self.rows[key(ex)] = row
+        return [self.rows[key(ex)] for ex in examples]

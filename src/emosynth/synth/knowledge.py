@@ -1,0 +1,144 @@
+"""Commonsense knowledge for TODKAT from the LLM backends: for each utterance of a dataset, short inferences in the
+ATOMIC relation types (``records.ATOMIC_RELATIONS``: xIntent, xReact, xWant, oReact, xEffect), several
+utterances per call, template-filled (the JSON around the inferences is known), cached and resumable.
+
+The output is a knowledge file, JSONL of ``{"text", "speaker", "relations": {relation: inference}}`` (one line per
+distinct utterance, appended as calls finish, empty ``relations`` where the reply had none for it; a rerun skips
+what is there), read by ``train.todkat.read_knowledge``;
+an ATOMIC or COMET export written in the same shape can be used instead. A summary beside it
+(``<out>.summary.json``) counts utterances covered, LLM calls, generated tokens and seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from emosynth.data.io import JsonlWriter, iter_jsonl, sidecar, write_atomic
+from emosynth.errors import ConfigError
+from emosynth.llm.base import ChatRequest, LLMBackend
+from emosynth.records import ATOMIC_RELATIONS as RELATIONS
+from emosynth.records import Dialogue
+from emosynth.synth.parse import InvalidOutput, extract_json
+from emosynth.synth.prompts import render_messages
+from emosynth.text import normalise
+
+PROMPT = "knowledge.v1"
+MAX_CHARS = 80
+
+
+def template(k: int) -> tuple[str, ...]:
+    """The fixed text of ``{"1": {"xIntent": "...", ...}, ..., "k": {...}}``."""
+    parts, opening = [], "{"
+    for i in range(1, k + 1):
+        for j, relation in enumerate(RELATIONS):
+            lead = f'{opening}"{i}": {{"{relation}": "' if j == 0 else f'", "{relation}": "'
+            parts.append(lead)
+        opening = '"}, '
+    return (*parts, '"}}')
+
+
+def schema(k: int) -> dict[str, Any]:
+    """The JSON schema of the same reply, for backends that cannot fill templates."""
+    item = {
+        "type": "object",
+        "properties": {r: {"type": "string", "minLength": 1, "maxLength": MAX_CHARS} for r in RELATIONS},
+        "required": list(RELATIONS),
+        "additionalProperties": False,
+    }
+    keys = [str(i) for i in range(1, k + 1)]
+    return {"type": "object", "properties": dict.fromkeys(keys, item), "required": keys, "additionalProperties": False}
+
+
+def request(lines: list[tuple[str, str]], seed: int, fills: bool) -> ChatRequest:
+    """One call: the inferences for ``lines`` ((speaker, text) pairs)."""
+    shape = json.dumps({"1": dict.fromkeys(RELATIONS, "..."), "...": "..."})
+    return ChatRequest(
+        messages=render_messages(PROMPT, lines=lines, shape=shape),
+        temperature=0.3,
+        max_tokens=len(lines) * len(RELATIONS) * 16 + 16,
+        seed=seed,
+        json_schema=schema(len(lines)),
+        template=template(len(lines)) if fills else None,
+        hole_max_chars=MAX_CHARS if fills else None,
+    )
+
+
+def parse(text: str, k: int) -> list[dict[str, str]]:
+    """Per line, its relations (empty or over-long inferences left out); ``InvalidOutput`` when nothing is usable."""
+    value = extract_json(text)
+    if not isinstance(value, dict):
+        raise InvalidOutput("schema", "expected an object of numbered lines")
+    out = []
+    for i in range(1, k + 1):
+        item = value.get(str(i))
+        item = item if isinstance(item, dict) else {}
+        out.append(
+            {
+                r: " ".join(v.split())
+                for r in RELATIONS
+                if isinstance(v := item.get(r), str) and v.strip() and len(v) <= MAX_CHARS
+            }
+        )
+    if not any(out):
+        raise InvalidOutput("empty", f"no inference in {text[:60]!r}")
+    return out
+
+
+def utterances(dialogues: list[Dialogue], limit: int | None = None, seed: int = 0) -> list[tuple[str, str]]:
+    """The distinct (speaker, text) utterances of ``dialogues`` in order, or of a seeded sample of ``limit`` of them."""
+    if limit is not None and limit < len(dialogues):
+        dialogues = random.Random(f"knowledge-{seed}").sample(dialogues, limit)
+    seen, out = set(), []
+    for d in dialogues:
+        for t in d.turns:
+            if (key := normalise(t.text)) and key not in seen:
+                seen.add(key)
+                out.append((t.speaker, t.text))
+    return out
+
+
+def write_knowledge(
+    lines: list[tuple[str, str]], backend: LLMBackend, out: str | Path, per_call: int = 4, seed: int = 0
+) -> dict[str, Any]:
+    """Inferences for every line not yet in ``out``, ``per_call`` lines per call; returns (and saves beside ``out``)
+    the summary of this invocation."""
+    if per_call < 1:
+        raise ConfigError(f"per_call must be at least 1, not {per_call}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = {normalise(obj.get("text", "")) for _, obj in iter_jsonl(out)} if out.exists() else set()
+    todo = [line for line in lines if normalise(line[1]) not in done]
+    chunks = [todo[i : i + per_call] for i in range(0, len(todo), per_call)]
+    start, calls, tokens, failed = time.perf_counter(), 0, 0, 0
+    requests = [request(chunk, seed + k, backend.fills_templates) for k, chunk in enumerate(chunks)]
+    with JsonlWriter(out) as writer:
+        for k, completion in backend.complete_many(requests):
+            calls += not completion.cached
+            tokens += 0 if completion.cached else completion.completion_tokens
+            try:
+                found = parse(completion.text, len(chunks[k]))
+            except InvalidOutput:
+                found = [{}] * len(chunks[k])
+            for (speaker, text), relations in zip(chunks[k], found):
+                failed += not relations  # recorded without inferences: a rerun does not ask again
+                writer.write({"text": text, "speaker": speaker, "relations": relations})
+    wanted = {normalise(text) for _, text in lines}
+    covered = sum(1 for _, obj in iter_jsonl(out) if obj["relations"] and normalise(obj["text"]) in wanted)
+    summary = {
+        "utterances": len(lines),
+        "covered": covered,
+        "new": len(todo) - failed,
+        "failed": failed,
+        "llm_calls": calls,
+        "per_call": per_call,
+        "generated_tokens": tokens,
+        "seconds": round(time.perf_counter() - start, 2),
+        "backend": backend.identity(),
+        "prompt": PROMPT,
+    }
+    write_atomic(sidecar(out, "summary.json"), json.dumps(summary, indent=1) + "\n")
+    return summary

@@ -1,0 +1,40 @@
+"""Best-of-n turn selection in dialogue generation: what a request asks of the backend's chooser, and what the
+judge made of the turns it kept (``metadata["judge"]`` of a dialogue), with the rejection of a turn it scored too
+low."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emosynth.judge import Chooser
+from emosynth.llm.base import Completion
+from emosynth.records import Turn
+from emosynth.synth.parse import InvalidOutput
+from emosynth.synth.specs import DialogueSpec
+
+
+def best_of(chooser: Chooser | None, n: int, spec: DialogueSpec) -> dict[str, Any]:
+    """The request fields of a planned dialogue's best-of-``n`` filling (none without a chooser)."""
+    if chooser is None:
+        return {}
+    return {"hole_candidates": n, "hole_labels": tuple(p.emotion for p in spec.plan), "chooser": chooser.identity}
+
+
+def judged_turns(chooser: Chooser | None, min_score: float, turns: list[Turn], completion: Completion) -> dict:
+    """What the judge made of the kept turns (``{"judge": ...}`` in the dialogue's metadata); a turn it scores
+    below ``min_judge_score`` rejects the dialogue."""
+    scores = completion.extra.get("hole_scores")
+    if chooser is None or scores is None:
+        return {}
+    for i, (turn, score) in enumerate(zip(turns, scores)):
+        if score < min_score:
+            detail = f"turn {i + 1} does not read as {turn.emotion} (judge score {max(score, 0):.2f})"
+            raise InvalidOutput("judge_below_threshold", detail)
+    return {
+        "judge": {
+            "selected_by": chooser.identity,
+            "scores": [round(s, 4) for s in scores],
+            "agree": completion.extra["hole_agree"],
+            "candidates": completion.extra["hole_candidates"],
+        }
+    }

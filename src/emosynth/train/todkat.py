@@ -1,0 +1,274 @@
+"""TODKAT (Zhu, Pergola, Gui, Zhou, He, ACL 2021): a Topic-Driven and Knowledge-Aware Transformer for dialogue
+emotion detection, built on any local encoder (the packaged MiniLM by default; the paper used RoBERTa-large).
+
+- Utterances: the backbone (fine-tuned) reads ``speaker: text``; its mean-pooled vector is h_t.
+- Topic layer: a VAE over h_t. A mean and a log-variance give the latent topic z_t (``topics`` wide), which must
+  reconstruct the turn's bag of words over the backbone's vocabulary; reconstruction plus KL is the topic loss,
+  added to the classification loss with weight ``topic_weight`` (the paper pre-trains its topic layer on the
+  dialogue data; here it trains with the classifier).
+- Knowledge: commonsense inferences per turn in the ATOMIC relation types (``records.ATOMIC_RELATIONS``), read
+  from a knowledge file (``emosynth knowledge`` writes one with the LLM backends; an ATOMIC/COMET export in the
+  same JSONL format works the same), embedded once by a frozen copy of the backbone. Attention with [h_t; z_t] as
+  the query picks among them; a learned empty slot stands in for a turn without knowledge.
+- Dialogue: a transformer encoder over [h_t; z_t; k_t] for every turn of the dialogue (the whole dialogue, as in the
+  paper), and a transformer decoder that predicts the label sequence: teacher-forced on the gold labels while
+  training, greedy at inference.
+
+Whole dialogues go into a batch together (``batches``): each turn of a dialogue is encoded once per batch, and an
+item (one turn) is read out of its dialogue's decoded sequence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pad_sequence
+from transformers import AutoModel, AutoTokenizer
+
+from emosynth.data.io import iter_jsonl
+from emosynth.errors import ConfigError
+from emosynth.records import ATOMIC_RELATIONS as RELATIONS
+from emosynth.text import normalise
+from emosynth.train.items import TurnItem
+
+
+def read_knowledge(path: str | Path) -> dict[str, dict[str, str]]:
+    """A knowledge file: JSONL of ``{"text": utterance, "relations": {relation: inference}}``, keyed by the text
+    with case and punctuation folded; relations outside ``RELATIONS`` are ignored."""
+    out = {}
+    for line, obj in iter_jsonl(path):
+        relations = obj.get("relations") if isinstance(obj, dict) else None
+        if not isinstance(obj.get("text"), str) or not isinstance(relations, dict):
+            raise ConfigError(f"{path}:{line}: expected {{'text': ..., 'relations': {{relation: inference}}}}")
+        out[normalise(obj["text"])] = {k: str(v) for k, v in relations.items() if k in RELATIONS and v}
+    return out
+
+
+@dataclass
+class TODKATConfig:
+    """TODKAT's settings: backbone, labels, knowledge file, utterance length, topic and dialogue-transformer sizes."""
+
+    backbone: str
+    labels: list[str]
+    knowledge: str | None = None
+    max_length: int = 64
+    topics: int = 16
+    layers: int = 2
+    heads: int = 4
+    dropout: float = 0.1
+    topic_weight: float = 0.1
+    max_turns: int = 64
+
+
+class TODKAT(nn.Module):
+    """Topic-driven, knowledge-aware transformer encoder-decoder over a dialogue's turns."""
+
+    def __init__(self, config: TODKATConfig, _path: Path | None = None):
+        super().__init__()
+        self.config, self.labels, self.kind = config, list(config.labels), "todkat"
+        source = str(_path or config.backbone)
+        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+        self.encoder = AutoModel.from_pretrained(str(_path / "encoder") if _path else source, local_files_only=True)
+        self.knower = AutoModel.from_pretrained(str(_path / "knower") if _path else source, local_files_only=True)
+        self.knower.requires_grad_(False).eval()
+        d, dk, k = self.encoder.config.hidden_size, self.knower.config.hidden_size, config.topics
+        n = len(self.labels)
+        self.mu, self.logvar = nn.Linear(d, k), nn.Linear(d, k)
+        self.bag = nn.Linear(k, len(self.tokenizer))
+        self.query = nn.Linear(d + k, dk)
+        self.empty = nn.Parameter(torch.zeros(dk))  # the knowledge slot of a turn that has none
+        self.fuse = nn.Linear(d + k + dk, d)
+        self.position = nn.Embedding(config.max_turns, d)
+        self.label_embedding = nn.Embedding(n + 2, d)  # the labels, then BOS, then "unknown" (a turn not labelled)
+        block = dict(d_model=d, nhead=config.heads, dim_feedforward=4 * d, dropout=config.dropout, batch_first=True)
+        self.dialogue_encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(**block), config.layers, enable_nested_tensor=False
+        )
+        self.dialogue_decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(**block), config.layers)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(d, n)
+        path = _path / "knowledge.jsonl" if _path and (_path / "knowledge.jsonl").exists() else config.knowledge
+        self.knowledge = read_knowledge(path) if path else {}
+        self._vectors: dict[str, torch.Tensor] = {}
+        self.aux_loss: torch.Tensor | None = None  # the topic loss of the last training forward pass
+
+    def train(self, mode: bool = True) -> TODKAT:
+        """Training mode; the knowledge encoder stays frozen in eval mode."""
+        super().train(mode)
+        self.knower.eval()
+        return self
+
+    @torch.no_grad()
+    def _embed(self, phrases: list[str], batch_size: int = 64) -> None:
+        """Mean-pooled vectors of the frozen knowledge encoder, once per distinct phrase."""
+        todo = sorted({p for p in phrases if p not in self._vectors}, key=len)
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            enc = self.tokenizer(chunk, truncation=True, max_length=32, padding=True, return_tensors="pt")
+            enc.pop("token_type_ids", None)
+            out = self.knower(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1)
+            self._vectors.update(zip(chunk, (out * mask).sum(1) / mask.sum(1)))
+
+    def featurize(self, items: list[TurnItem]) -> list[dict]:
+        """Per item: its utterance's token ids, its position, and its dialogue (rebuilt from the item's history and
+        future, shared by the items of that dialogue: token ids, knowledge phrases, the labels the items carry)."""
+        dialogues: dict[tuple[str, int], dict] = {}
+        features = []
+        for item in items:
+            turns = [*item.history, (item.speaker, item.text), *item.future]
+            dialogue = dialogues.get((item.dialogue_id, len(turns)))
+            if dialogue is None:
+                dialogue = {
+                    "ids": [self._ids(speaker, text) for speaker, text in turns],
+                    "knowledge": [self._phrases(text) for _, text in turns],
+                    "labels": [-1] * len(turns),
+                }
+                dialogues[(item.dialogue_id, len(turns))] = dialogue
+            position = len(item.history)
+            if isinstance(item.label, int):
+                dialogue["labels"][position] = item.label
+            features.append({"input_ids": dialogue["ids"][position], "dialogue": dialogue, "position": position})
+        self._embed([p for d in dialogues.values() for turn in d["knowledge"] for p in turn])
+        return features
+
+    def _ids(self, speaker: str, text: str) -> list[int]:
+        return self.tokenizer(f"{speaker}: {text}", truncation=True, max_length=self.config.max_length)["input_ids"]
+
+    def _phrases(self, text: str) -> list[str]:
+        relations = self.knowledge.get(normalise(text), {})
+        return [f"{r}: {relations[r]}" for r in RELATIONS if r in relations]
+
+    def batches(self, features: list[dict], batch_size: int, seed: int | None = None) -> list[list[int]]:
+        """Whole dialogues per batch, about ``batch_size`` items each; dialogues shuffled when ``seed`` is given."""
+        by_dialogue: dict[int, list[int]] = {}
+        for i, f in enumerate(features):
+            by_dialogue.setdefault(id(f["dialogue"]), []).append(i)
+        groups = list(by_dialogue.values())
+        if seed is not None:
+            random.Random(seed).shuffle(groups)
+        batches, current = [], []
+        for group in groups:
+            current += group
+            if len(current) >= batch_size:
+                batches.append(current)
+                current = []
+        return batches + ([current] if current else [])
+
+    def collate(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        """The batch's dialogues, every turn of each (padded), and where each item sits in them."""
+        dialogues, where = [], {}
+        for f in features:
+            if id(f["dialogue"]) not in where:
+                where[id(f["dialogue"])] = len(dialogues)
+                dialogues.append(f["dialogue"])
+        lengths = torch.tensor([len(d["ids"]) for d in dialogues])
+        if int(lengths.max()) > self.config.max_turns:
+            raise ConfigError(f"a dialogue of {int(lengths.max())} turns exceeds max_turns={self.config.max_turns}")
+        turns = [ids for d in dialogues for ids in d["ids"]]
+        width = max(map(len, turns))
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids in turns])
+        mask = (torch.arange(width)[None, :] < torch.tensor([len(ids) for ids in turns])[:, None]).long()
+        phrases = [turn for d in dialogues for turn in d["knowledge"]]
+        slots = 1 + max(map(len, phrases))
+        dk = self.knower.config.hidden_size
+        knowledge = torch.zeros(len(turns), slots, dk)
+        known = torch.zeros(len(turns), slots, dtype=torch.bool)
+        for t, turn in enumerate(phrases):
+            for s, phrase in enumerate(turn, start=1):
+                knowledge[t, s], known[t, s] = self._vectors[phrase], True
+        top = int(lengths.max())
+        gold = torch.full((len(dialogues), top), -1)
+        for b, d in enumerate(dialogues):
+            gold[b, : len(d["labels"])] = torch.tensor(d["labels"])
+        select = torch.tensor([where[id(f["dialogue"])] * top + f["position"] for f in features])
+        return {
+            "input_ids": input_ids,
+            "attention_mask": mask,
+            "knowledge": knowledge,
+            "known": known,
+            "lengths": lengths,
+            "gold": gold,
+            "select": select,
+        }
+
+    def forward(self, input_ids, attention_mask, knowledge, known, lengths, gold, select) -> torch.Tensor:
+        """Logits of the selected turns; in training mode also sets ``aux_loss`` (the weighted topic loss)."""
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        m = attention_mask.unsqueeze(-1).float()
+        h = (out * m).sum(1) / m.sum(1)
+        mu, logvar = self.mu(h), self.logvar(h).clamp(-8, 8)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        if self.training:
+            self.aux_loss = self.config.topic_weight * self._topic_loss(input_ids, attention_mask, z, mu, logvar)
+        query = self.query(torch.cat([h, z], -1))
+        knowledge = knowledge.clone()
+        knowledge[:, 0] = self.empty
+        scores = (knowledge @ query.unsqueeze(-1)).squeeze(-1) / math.sqrt(query.shape[-1])
+        known = known.clone()
+        known[:, 0] = True
+        weights = torch.softmax(scores.masked_fill(~known, float("-inf")), -1)
+        k = (weights.unsqueeze(-1) * knowledge).sum(1)
+        u = self.dropout(self.fuse(torch.cat([h, z, k], -1)))
+        top = int(lengths.max())
+        steps = torch.arange(top)
+        padding = steps[None, :] >= lengths[:, None]
+        sequence = pad_sequence(torch.split(u, lengths.tolist()), batch_first=True) + self.position(steps)
+        memory = self.dialogue_encoder(sequence, src_key_padding_mask=padding)
+        bos = len(self.labels)
+        if self.training:  # teacher forcing: the gold label before each turn ("unknown" where a turn has none)
+            previous = torch.cat([torch.full_like(gold[:, :1], bos), gold[:, :-1]], 1)
+            logits = self._decode(previous.masked_fill(previous < 0, bos + 1), memory, padding)
+        else:  # greedy: each turn's label is decoded after the ones before it
+            previous = torch.full((len(lengths), 1), bos)
+            for t in range(top):
+                step = self._decode(previous, memory, padding)[:, -1]
+                previous = torch.cat([previous, step.argmax(-1, keepdim=True)], 1)
+                logits = step.unsqueeze(1) if t == 0 else torch.cat([logits, step.unsqueeze(1)], 1)
+        return logits.reshape(-1, len(self.labels))[select]
+
+    def _decode(self, previous: torch.Tensor, memory: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        """Label logits at every position of ``previous`` (label ids, BOS first), attending to earlier ones only."""
+        t = previous.shape[1]
+        x = self.label_embedding(previous) + self.position(torch.arange(t))
+        causal = nn.Transformer.generate_square_subsequent_mask(t)
+        out = self.dialogue_decoder(x, memory, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=padding)
+        return self.classifier(self.dropout(out))
+
+    def _topic_loss(self, input_ids, attention_mask, z, mu, logvar) -> torch.Tensor:
+        """Bag-of-words reconstruction from the topic (special tokens left out) plus the KL term, per turn."""
+        counts = torch.zeros(len(input_ids), len(self.tokenizer)).scatter_add_(1, input_ids, attention_mask.float())
+        counts[:, self.tokenizer.all_special_ids] = 0
+        reconstruction = -(counts * torch.log_softmax(self.bag(z), -1)).sum(1) / counts.sum(1).clamp(min=1)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+        return (reconstruction + kl).mean()
+
+    def save(self, path: str | Path) -> None:
+        """Save both encoders, the tokenizer, the other weights, the config and a copy of the knowledge file."""
+        path = Path(path)
+        self.encoder.save_pretrained(path / "encoder")
+        self.knower.save_pretrained(path / "knower")
+        self.tokenizer.save_pretrained(path)
+        own = {k: v for k, v in self.state_dict().items() if k.split(".")[0] not in ("encoder", "knower")}
+        torch.save(own, path / "head.pt")
+        if self.config.knowledge and Path(self.config.knowledge).resolve() != (path / "knowledge.jsonl").resolve():
+            shutil.copyfile(self.config.knowledge, path / "knowledge.jsonl")
+        (path / "emosynth.json").write_text(json.dumps({"kind": "todkat", **asdict(self.config)}, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> TODKAT:
+        """A model saved by ``save`` (its knowledge is the copy saved with it)."""
+        path = Path(path)
+        meta = json.loads((path / "emosynth.json").read_text())
+        meta.pop("kind")
+        model = cls(TODKATConfig(**meta), _path=path)
+        model.load_state_dict(torch.load(path / "head.pt"), strict=False)
+        return model

@@ -1,0 +1,45 @@
+"""TODKAT's knowledge pass: the template, the parser, and a real run with SmolLM2 that resumes."""
+
+import json
+
+from emosynth.data.io import iter_jsonl, sidecar
+from emosynth.records import ATOMIC_RELATIONS, Dialogue, Turn
+from emosynth.synth import knowledge
+from emosynth.train.todkat import read_knowledge
+
+
+def test_the_template_is_the_reply_the_parser_reads():
+    parts = knowledge.template(2)
+    assert len(parts) == 2 * len(ATOMIC_RELATIONS) + 1
+    filled = parts[0] + "".join(f"thing {i}" + p for i, p in enumerate(parts[1:]))
+    reply = json.loads(filled)
+    assert list(reply) == ["1", "2"] and list(reply["2"]) == list(ATOMIC_RELATIONS)
+    found = knowledge.parse(filled, 2)
+    assert found[0]["xIntent"] == "thing 0" and found[1]["xEffect"] == f"thing {2 * len(ATOMIC_RELATIONS) - 1}"
+    # an empty or over-long inference is left out; a line the reply does not have gets none
+    partial = knowledge.parse(json.dumps({"1": {"xIntent": "", "xReact": "glad", "xWant": "x" * 200}}), 2)
+    assert partial == [{"xReact": "glad"}, {}]
+
+
+def test_utterances_are_distinct_and_a_sample_is_seeded():
+    ds = [Dialogue(f"d{k}", [Turn("A", "Hi!", "joy"), Turn("B", f"line {k}", "neutral")], "meld") for k in range(6)]
+    lines = knowledge.utterances(ds)
+    assert lines[:3] == [("A", "Hi!"), ("B", "line 0"), ("B", "line 1")] and len(lines) == 7
+    assert knowledge.utterances(ds, 2, seed=1) == knowledge.utterances(ds, 2, seed=1) != knowledge.utterances(ds, 2)
+
+
+def test_a_real_model_writes_knowledge_that_todkat_reads_and_a_rerun_asks_nothing(smollm, tmp_path):
+    lines = [("Ana", "I finally got the job!"), ("Ben", "You lost my keys again?"), ("Ana", "Let's eat.")]
+    out = tmp_path / "k.jsonl"
+    summary = knowledge.write_knowledge(lines, smollm, out, per_call=2)
+    assert summary["llm_calls"] == 2 and summary["utterances"] == 3
+    rows = [obj for _, obj in iter_jsonl(out)]
+    assert sorted(r["text"] for r in rows) == sorted(t for _, t in lines)  # in the order the calls finished
+    assert summary["covered"] == sum(bool(r["relations"]) for r in rows) >= 1  # seeded: SmolLM2 fills some
+    assert all(set(r["relations"]) <= set(ATOMIC_RELATIONS) for r in rows)
+    read = read_knowledge(out)
+    assert set(read) == {"i finally got the job", "you lost my keys again", "let's eat"}
+    again = knowledge.write_knowledge(lines, smollm, out, per_call=2)
+    assert again["llm_calls"] == 0 and again["new"] == 0 and len(list(iter_jsonl(out))) == 3
+    assert again["covered"] == summary["covered"]
+    assert json.loads(sidecar(out, "summary.json").read_text()) == again

@@ -1,0 +1,73 @@
+"""TODKAT: the dialogue it rebuilds from turn items, its knowledge slots, and that it learns and round-trips."""
+
+import json
+
+import pytest
+import torch
+
+from emosynth.errors import ConfigError
+from emosynth.records import Dialogue, Turn
+from emosynth.taxonomy import get_taxonomy
+from emosynth.train.args import TrainingArguments
+from emosynth.train.items import turn_items
+from emosynth.train.loop import Trainer
+from emosynth.train.todkat import TODKAT, TODKATConfig, read_knowledge
+
+from .test_sequence import toy_dialogues
+
+MELD = get_taxonomy("meld")
+
+
+@pytest.fixture
+def knowledge(tmp_path):
+    path = tmp_path / "knowledge.jsonl"
+    rows = [
+        {"text": "I am so happy today!", "relations": {"xReact": "great", "xWant": "okay", "other": "ignored"}},
+        {"text": "i am so angry today", "relations": {"xReact": "awful"}},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_items_share_their_dialogue_and_each_turn_gets_its_knowledge(tiny_bert, knowledge):
+    model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), knowledge=str(knowledge), heads=2))
+    turns = [Turn("anna", "i am so happy today", "joy"), Turn("ben", "the weather is okay", "neutral")]
+    d = Dialogue("x", turns, "meld")
+    features = model.featurize(turn_items([d], MELD))
+    assert features[0]["dialogue"] is features[1]["dialogue"] and [f["position"] for f in features] == [0, 1]
+    dialogue = features[0]["dialogue"]
+    assert dialogue["labels"] == [MELD.index("joy"), MELD.index("neutral")]
+    assert dialogue["knowledge"] == [["xReact: great", "xWant: okay"], []]  # relations in RELATIONS order
+    batch = model.collate(features)
+    assert batch["knowledge"].shape == (2, 3, 32) and batch["known"].tolist() == [[False, True, True], [False] * 3]
+    model.eval()
+    logits = model(**batch)
+    assert logits.shape == (2, 7) and torch.isfinite(logits).all()
+    # one item alone still reads its whole dialogue (rebuilt from its history), and decodes the same
+    alone = model(**model.collate(model.featurize(turn_items([d], MELD)[1:])))
+    assert torch.allclose(alone[0], logits[1], atol=1e-5)
+
+
+def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge, tmp_path):
+    torch.manual_seed(0)
+    model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), knowledge=str(knowledge), heads=2, layers=1))
+    items = turn_items(toy_dialogues(), MELD)
+    args = TrainingArguments(epochs=20, learning_rate=3e-3, batch_size=8, warmup_ratio=0.1, seed=1)
+    trainer = Trainer(model, args, items, items[:18], benchmark="meld")
+    trainer.train()
+    assert model.aux_loss is not None and float(model.aux_loss.detach()) > 0  # the topic loss was part of training
+    assert trainer.evaluate(items)["accuracy"] >= 2 / 3  # chance is 1/3
+    batches = model.batches(model.featurize(items), 8, seed=3)
+    assert sorted(i for b in batches for i in b) == list(range(len(items)))
+    assert all(len({items[i].dialogue_id for i in b}) * 3 == len(b) for b in batches)  # whole dialogues only
+    model.save(tmp_path / "m")
+    loaded = TODKAT.load(tmp_path / "m")
+    assert (tmp_path / "m" / "knowledge.jsonl").exists() and loaded.knowledge == model.knowledge
+    assert (Trainer(loaded, args, items).predict(items) == trainer.predict(items)).all()
+
+
+def test_a_knowledge_file_line_that_is_not_a_record_names_its_line(tmp_path):
+    path = tmp_path / "k.jsonl"
+    path.write_text('{"text": "hi", "relations": {"xReact": "glad"}}\n{"text": "hi", "relations": "glad"}\n')
+    with pytest.raises(ConfigError, match="k.jsonl:2: expected"):
+        read_knowledge(path)
