@@ -8,11 +8,17 @@ and divided by the examples the sample has now (after filters and rating: the ac
 other settings (prompt versions, utterances per call, ...) starts a new record; the one before is kept, without its
 invocation rows, under ``earlier_samples``.
 
+A run stopped before its end writes no summary; with ``--cache`` (the sample's response cache) the cost is counted
+from the cache instead, which holds every request that was answered, by whichever invocation: calls per stage
+(told by their prompt), generated tokens, and the generating time (the spans between answers, a pause of more than
+10 minutes ending a span).
+
 With ``--rater`` (the classifier the sample was rated with), its ceiling on real GoEmotions is added: macro-F1 and
 per-label recall on a label-balanced sample (20 examples per label), at the rater's own per-label thresholds (tuned
 on dev, so the sample is drawn from test) or else at the run's label threshold (sample from dev).
 
     .venv/bin/python benchmarks/pillars_generation.py [--summary data/samples/pillars.summary.json] [--rater RUN/model]
+        [--cache runs/pillars/pillars.cache.sqlite]
 """
 
 import argparse
@@ -39,11 +45,39 @@ def row(summary: dict) -> dict:
     }
 
 
+STAGE_MARKERS = {"characters": "List up to", "utterances": "different things", "context": " says: "}
+
+
+def from_cache(path: Path) -> dict:
+    """The cost of every answered request in a response cache (see the module docstring)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT request, response, created FROM responses ORDER BY created").fetchall()
+    per_stage = {name: 0 for name in STAGE_MARKERS} | {"other": 0}
+    tokens, seconds, last = 0, 0.0, None
+    for request, response, created in rows:
+        prompt = json.loads(request)["messages"][-1]["content"]
+        per_stage[next((k for k, m in STAGE_MARKERS.items() if m in prompt), "other")] += 1
+        completion = json.loads(response)
+        tokens += completion["completion_tokens"]
+        seconds += (created - last) if last is not None and created - last < 600 else completion["seconds"]
+        last = created
+    return {
+        "source": "response cache",
+        "llm_calls": len(rows),
+        "calls_per_stage": per_stage,
+        "generated_tokens": tokens,
+        "wall_seconds": round(seconds, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--summary", type=Path, default=ROOT / "data" / "samples" / "pillars.summary.json")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pillars_generation.json")
     parser.add_argument("--rater", default=None, help="classifier whose ceiling on GoEmotions dev to add")
+    parser.add_argument("--cache", type=Path, default=None, help="count the cost from this response cache")
     args = parser.parse_args()
     summary = json.loads(args.summary.read_text())
     config = json.loads(args.summary.with_name("pillars.config.json").read_text())
@@ -54,8 +88,10 @@ def main() -> None:
         earlier.append({k: v for k, v in previous.items() if k not in ("runs", "earlier_samples")})
         previous = {"runs": []}
     runs = previous["runs"]
-    this = row(summary) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}
-    if summary["llm_calls"] and not any({k: r[k] for k in row(summary)} == row(summary) for r in runs):
+    if args.cache is not None:  # every answered request of the sample: the runs are replaced by one record
+        runs[:] = [from_cache(args.cache) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}]
+    elif summary["llm_calls"] and not any({k: r.get(k) for k in row(summary)} == row(summary) for r in runs):
+        this = row(summary) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}
         runs.append(this)  # an invocation without calls only re-filtered or re-rated the sample
     accepted = summary["contextless_examples"] + summary["contextual_examples"]
     calls = sum(r["llm_calls"] for r in runs)

@@ -11,8 +11,7 @@ Because PM is frozen, each distinct utterance is embedded once when features are
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -21,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 from transformers import AutoModel, AutoTokenizer
 
 from emosynth.train.items import TurnItem
+from emosynth.train.saved import load_parts, save_parts
 
 
 @dataclass
@@ -133,20 +133,9 @@ class CoMPM(nn.Module):
 
     def save(self, path: str | Path) -> None:
         """Save weights, config and labels to a directory."""
-        path = Path(path)
-        self.context.save_pretrained(path / "context")
-        self.memory.save_pretrained(path / "memory")
-        self.tokenizer.save_pretrained(path)
-        head = {k: v for k, v in self.state_dict().items() if k.split(".")[0] in ("gru", "project", "classifier")}
-        torch.save(head, path / "head.pt")
-        (path / "emosynth.json").write_text(json.dumps({"kind": "compm", **asdict(self.config)}, indent=1) + "\n")
+        save_parts(self, path, ("context", "memory"))
 
     @classmethod
     def load(cls, path: str | Path) -> CoMPM:
         """A model saved by ``save``."""
-        path = Path(path)
-        meta = json.loads((path / "emosynth.json").read_text())
-        meta.pop("kind")
-        model = cls(CoMPMConfig(**meta), _path=path)
-        model.load_state_dict(torch.load(path / "head.pt"), strict=False)
-        return model
+        return load_parts(cls, CoMPMConfig, path)

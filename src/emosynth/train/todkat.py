@@ -20,11 +20,10 @@ item (one turn) is read out of its dialogue's decoded sequence.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -37,6 +36,7 @@ from emosynth.errors import ConfigError
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
 from emosynth.text import normalise
 from emosynth.train.items import TurnItem
+from emosynth.train.saved import load_parts, save_parts
 
 
 def read_knowledge(path: str | Path) -> dict[str, dict[str, str]]:
@@ -253,22 +253,11 @@ class TODKAT(nn.Module):
 
     def save(self, path: str | Path) -> None:
         """Save both encoders, the tokenizer, the other weights, the config and a copy of the knowledge file."""
-        path = Path(path)
-        self.encoder.save_pretrained(path / "encoder")
-        self.knower.save_pretrained(path / "knower")
-        self.tokenizer.save_pretrained(path)
-        own = {k: v for k, v in self.state_dict().items() if k.split(".")[0] not in ("encoder", "knower")}
-        torch.save(own, path / "head.pt")
+        path = save_parts(self, path, ("encoder", "knower"))
         if self.config.knowledge and Path(self.config.knowledge).resolve() != (path / "knowledge.jsonl").resolve():
             shutil.copyfile(self.config.knowledge, path / "knowledge.jsonl")
-        (path / "emosynth.json").write_text(json.dumps({"kind": "todkat", **asdict(self.config)}, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> TODKAT:
         """A model saved by ``save`` (its knowledge is the copy saved with it)."""
-        path = Path(path)
-        meta = json.loads((path / "emosynth.json").read_text())
-        meta.pop("kind")
-        model = cls(TODKATConfig(**meta), _path=path)
-        model.load_state_dict(torch.load(path / "head.pt"), strict=False)
-        return model
+        return load_parts(cls, TODKATConfig, path)

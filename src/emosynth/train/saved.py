@@ -1,0 +1,33 @@
+"""Saving and loading the models made of several parts (CoMPM, TODKAT): each Hugging Face encoder in a folder of
+its own, the tokenizer, the other weights in ``head.pt``, and the config in ``emosynth.json`` under its kind."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+
+def save_parts(model, path: str | Path, encoders: tuple[str, ...]) -> Path:
+    """Write ``model`` (with ``kind``, ``config``, ``tokenizer`` and the ``encoders`` as attributes) to ``path``."""
+    path = Path(path)
+    for name in encoders:
+        getattr(model, name).save_pretrained(path / name)
+    model.tokenizer.save_pretrained(path)
+    head = {k: v for k, v in model.state_dict().items() if k.split(".")[0] not in encoders}
+    torch.save(head, path / "head.pt")
+    meta = {"kind": model.kind, **asdict(model.config)}
+    (path / "emosynth.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return path
+
+
+def load_parts(cls, config_cls, path: str | Path):
+    """The model ``save_parts`` wrote: ``cls(config_cls(**saved config), _path=path)`` with its head weights."""
+    path = Path(path)
+    meta = json.loads((path / "emosynth.json").read_text())
+    meta.pop("kind")
+    model = cls(config_cls(**meta), _path=path)
+    model.load_state_dict(torch.load(path / "head.pt"), strict=False)
+    return model
