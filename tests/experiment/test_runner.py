@@ -177,3 +177,42 @@ def test_cli_experiment_runs_cells_and_reports_the_statistics(toy_experiment, tm
     assert len((out / "results.jsonl").read_text().splitlines()) == 3 and not (out / "report.html").exists()
     bad = subprocess.run([*cmd[:4], str(tmp_path / "missing.yaml")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.startswith("error: Cannot read")
+
+
+def test_sizes_give_nested_subsets_and_controls_keep_texts_or_take_real_turns(toy_experiment, tmp_path):
+    from emosynth.data.io import read_dialogues
+    from emosynth.taxonomy import get_taxonomy
+    from emosynth.train.items import turn_items
+    from emosynth.train.regimes import controlled
+
+    raw = yaml.safe_load(toy_experiment.read_text())
+    raw |= {
+        "regimes": ["real", "synthetic->real"],
+        "synthetic": {"meld": {f"n{k}": "synthetic.jsonl" for k in (3, 6)} | {"shuffled": "synthetic.jsonl"}},
+        "sizes": {"n3": 3, "n6": 6, "shuffled": 6},
+        "controls": {"shuffled": "shuffled-labels"},
+        "seeds": [0],
+        "training": {"epochs": 1, "learning_rate": 3e-3, "batch_size": 8},
+    }
+    toy_experiment.write_text(yaml.safe_dump(raw))
+    rows, _ = run_experiment(ExperimentConfig.load(toy_experiment), tmp_path / "curve")
+    assert {r["treatment"]: r["n_synthetic"] for r in rows} == {
+        "real": 0,
+        "synthetic->real:n3": 9,  # 3 dialogues x 3 turns: the first 3 of the file
+        "synthetic->real:n6": 18,
+        "synthetic->real:shuffled": 18,
+    }
+    # the controls themselves: the same texts with the labels permuted, or as many real turns
+    meld = get_taxonomy("meld")
+    synthetic = turn_items(read_dialogues(tmp_path / "synthetic.jsonl")[:6], meld)
+    real = turn_items(toy_dialogues(12), meld)
+    shuffled = controlled(synthetic, "shuffled-labels", real, seed=0)
+    assert [i.text for i in shuffled] == [i.text for i in synthetic]
+    assert sorted(i.label for i in shuffled) == sorted(i.label for i in synthetic)
+    assert [i.label for i in shuffled] != [i.label for i in synthetic]
+    warm = controlled(synthetic, "real-warm-start", real, seed=0)
+    assert len(warm) == len(synthetic) and all(item in real for item in warm)
+    raw["controls"] = {"nothing": "shuffled-labels"}
+    toy_experiment.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="controls: 'nothing' is not a synthetic dataset name"):
+        ExperimentConfig.load(toy_experiment)

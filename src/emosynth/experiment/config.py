@@ -21,7 +21,9 @@ class ExperimentConfig(BaseModel):
 
     ``synthetic`` names the synthetic datasets per benchmark (``{meld: {balanced: PATH, natural: PATH}}``);
     every regime but ``real`` runs once per named dataset. Relative paths are looked up from the config's
-    folder first, then from the current directory.
+    folder first, then from the current directory. ``sizes`` takes the first N records of a named dataset (the same
+    file under several names gives nested subsets: a size curve) and ``controls`` turns a named dataset into a
+    control (``shuffled-labels``, ``real-warm-start``; see ``train.regimes.controlled``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -31,6 +33,8 @@ class ExperimentConfig(BaseModel):
     models: list[str] = ["utterance"]
     regimes: list[str] = ["real", "synthetic->real"]
     synthetic: dict[str, dict[str, str]] = {}
+    sizes: dict[str, int] = {}
+    controls: dict[str, str] = {}
     seeds: list[int] = [0, 1, 2]
     train_size: int | None = Field(None, ge=1, description="a seeded sample of the real train split (low-resource)")
     training: TrainingArguments = TrainingArguments()
@@ -89,6 +93,22 @@ class ExperimentConfig(BaseModel):
         if unknown:
             raise ValueError(f"max_length for unknown model '{unknown[0]}'; expected keys among {', '.join(MODELS)}")
         return v
+
+    @model_validator(mode="after")
+    def _dataset_options(self) -> ExperimentConfig:
+        from emosynth.train.regimes import CONTROLS
+
+        names = {name for sets in self.synthetic.values() for name in sets}
+        for field, options in (("sizes", self.sizes), ("controls", self.controls)):
+            for name in options:
+                if name not in names:
+                    raise ValueError(f"{field}: '{name}' is not a synthetic dataset name ({', '.join(sorted(names))})")
+        for name, control in self.controls.items():
+            if control not in CONTROLS:
+                raise ValueError(f"controls: '{control}' for '{name}' is not one of {', '.join(CONTROLS)}")
+        if any(n < 1 for n in self.sizes.values()):
+            raise ValueError("sizes must be at least 1")
+        return self
 
     @model_validator(mode="after")
     def _complete(self) -> ExperimentConfig:

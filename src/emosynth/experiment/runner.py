@@ -42,6 +42,8 @@ def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
     """The training run of ``cell`` under the experiment's settings."""
     return RunConfig.create(
         **{k: getattr(cell, k) for k in ("benchmark", "model", "regime", "synthetic", "seed")},
+        synthetic_size=config.sizes.get(cell.dataset),
+        control=config.controls.get(cell.dataset, "none"),
         train_size=config.train_size,
         backbone=config.backbone,
         max_length=config.max_length.get(cell.model),
@@ -100,8 +102,10 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: 
     if was != digest:
         return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the file now {str(digest)[:12]}...)"
     now = run_config(cell, config)
-    keys = ("backbone", "max_length", "train_size")
-    before = {k: ran.get(k) for k in keys} | TrainingArguments.recorded(ran).identity()
+    keys = ("backbone", "max_length", "train_size", "synthetic_size", "control")
+    # a cell recorded before a setting existed was run with its default
+    before = {k: ran.get(k, RunConfig.model_fields[k].default) for k in keys}
+    before |= TrainingArguments.recorded(ran).identity()
     for key, value in ({k: getattr(now, k) for k in keys} | now.training.identity()).items():
         if before[key] != value:
             return f"{key}={before[key]!r} (now {value!r})"

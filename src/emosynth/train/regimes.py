@@ -5,6 +5,9 @@
 - ``mixed``: both at once.
 - ``synthetic``: synthetic only, tested on real.
 
+``synthetic_size`` keeps the first N dialogues (or examples) of the synthetic file, so that sizes of one run are
+nested subsets; ``control`` replaces the synthetic data by a control (``CONTROLS``).
+
 Model selection always uses the real dev split; the test split is evaluated once, at the end.
 """
 
@@ -14,6 +17,7 @@ import json
 import logging
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,9 @@ from emosynth.train.models import MODELS, build_model
 
 log = logging.getLogger(__name__)
 REGIMES = ("real", "synthetic->real", "mixed", "synthetic")
+# What separates label signal from a warm start: the synthetic items with their labels permuted across the whole
+# set, or as many real train items in their place (both seeded by the run's seed).
+CONTROLS = ("none", "shuffled-labels", "real-warm-start")
 
 
 class RunConfig(BaseModel):
@@ -44,6 +51,8 @@ class RunConfig(BaseModel):
     model: str
     regime: str = "real"
     synthetic: str | None = None
+    synthetic_size: int | None = Field(None, ge=1, description="the first N records of the synthetic file")
+    control: str = "none"
     seed: int = 0
     train_size: int | None = Field(None, ge=1, description="a seeded sample of this many real train examples")
     backbone: str | None = None
@@ -53,10 +62,10 @@ class RunConfig(BaseModel):
     save_model: bool = True
     training: TrainingArguments = TrainingArguments()
 
-    @field_validator("regime", "model")
+    @field_validator("regime", "model", "control")
     @classmethod
     def _known(cls, v: str, info) -> str:
-        known = {"regime": REGIMES, "model": MODELS}[info.field_name]
+        known = {"regime": REGIMES, "model": MODELS, "control": CONTROLS}[info.field_name]
         if v not in known:
             raise ValueError(f"unknown {info.field_name} '{v}'; expected one of {', '.join(known)}")
         return v
@@ -80,6 +89,18 @@ def items_of(records: list, taxonomy) -> list:
     return turn_items(records, taxonomy)
 
 
+def controlled(synthetic: list, control: str, real: list, seed: int) -> list:
+    """The synthetic items, or their control: ``shuffled-labels`` keeps every text and permutes the labels across
+    all items; ``real-warm-start`` takes as many real train items instead (both seeded)."""
+    if control == "shuffled-labels":
+        labels = [item.label for item in synthetic]
+        random.Random(f"shuffle-{seed}").shuffle(labels)
+        return [replace(item, label=label, soft=None) for item, label in zip(synthetic, labels)]
+    if control == "real-warm-start":
+        return random.Random(f"warm-{seed}").sample(real, min(len(synthetic), len(real)))
+    return synthetic
+
+
 def run(config: RunConfig, out_dir: str | Path) -> dict:
     """Train, select on dev, test once; saves the model and ``results.json`` in ``out_dir``."""
     out_dir = Path(out_dir)
@@ -88,7 +109,8 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     n_real = len(split["train"])
     if config.train_size is not None and config.train_size < n_real:  # low-resource: the same sample in every regime
         split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
-    synthetic = items_of(read_records(config.synthetic), tax) if config.synthetic else []
+    records = read_records(config.synthetic)[: config.synthetic_size] if config.synthetic else []
+    synthetic = controlled(items_of(records, tax), config.control, split["train"], config.seed)
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
     model = build_model(
         config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label, config.knowledge
@@ -127,6 +149,8 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
             "synthetic": synthetic_path,
             "synthetic_sha256": sha256_file(config.synthetic) if config.synthetic else None,
             "n_synthetic": len(synthetic),
+            "synthetic_size": config.synthetic_size,
+            "control": config.control,
         },
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
