@@ -124,3 +124,9 @@ def test_a_request_naming_an_unknown_chooser_fails_before_decoding(three_slots):
     bad = replace(requests(1)[0], hole_candidates=2, hole_labels=("joy",) * 3, chooser="nobody")
     with pytest.raises(BackendError, match="no chooser 'nobody'"):
         three_slots.complete(bad)
+
+
+def test_requests_that_allow_repeated_holes_are_cached_apart_and_old_keys_stay():
+    plain = requests(1)[0]
+    assert "hole_repeats" not in plain.canonical() and "hole_candidates" not in plain.canonical()
+    assert '"hole_repeats":true' in replace(plain, hole_repeats=True).canonical()

@@ -53,6 +53,7 @@ class ChatRequest:
     sample_index: int = 0
     template: tuple[str, ...] | None = None
     hole_max_chars: int | None = None  # with a template: the longest string a hole may hold (the schema's maxLength)
+    hole_repeats: bool = False  # with a template: a hole may repeat an earlier one (e.g. "happy" for two lines)
     hole_candidates: int = 1
     hole_labels: tuple[str, ...] | None = None
     chooser: str | None = None
@@ -65,7 +66,8 @@ class ChatRequest:
         """Sorted-key JSON of everything that determines the answer (the cache key's payload)."""
         payload = asdict(self)
         # requests without a template or a choice keep the keys they always had (and their cached answers)
-        for key, default in (("template", None), ("hole_max_chars", None), ("hole_candidates", 1)):
+        defaults = (("template", None), ("hole_max_chars", None), ("hole_candidates", 1), ("hole_repeats", False))
+        for key, default in defaults:
             if payload[key] == default:
                 del payload[key]
         for key in ("hole_labels", "chooser"):

@@ -142,6 +142,7 @@ class BatchFiller:
         return FillState(
             chooser=self.choosers.get(request.chooser) if request.chooser is not None else None,
             want=max(1, request.hole_candidates),
+            repeats=request.hole_repeats,
             labels=request.hole_labels or (),
             index=index,
             seq=seq,
@@ -201,7 +202,7 @@ class BatchFiller:
         raw = fill.raw + piece[:at] if closed else fill.raw + piece
         body = string_body(raw) if closed else None
         fill.raw, fill.drawn = b"", 0
-        if acceptable(body, fill.seen, fill.max_chars):
+        if acceptable(body, set() if fill.repeats else fill.seen, fill.max_chars):
             if fill.chooser is None:
                 self._next_hole(fill, body, raw, piece[:at])
                 return

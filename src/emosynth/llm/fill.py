@@ -67,6 +67,7 @@ class FillState:
     drawn: int = 0  # tokens drawn in the current draw
     attempt: int = 0
     seen: set[str] = field(default_factory=set)
+    repeats: bool = False  # a hole may repeat an earlier one (``ChatRequest.hole_repeats``)
     text: list[str] = field(default_factory=list)
     sampled: int = 0
     redraws: int = 0

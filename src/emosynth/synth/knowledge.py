@@ -64,6 +64,7 @@ def request(lines: list[tuple[str, str]], seed: int, fills: bool) -> ChatRequest
         json_schema=schema(len(lines)),
         template=template(len(lines)) if fills else None,
         hole_max_chars=MAX_CHARS if fills else None,
+        hole_repeats=True,  # short inferences ("happy", "to help") repeat across lines
     )
 
 
