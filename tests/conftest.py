@@ -1,4 +1,5 @@
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +34,29 @@ def smollm():
     backend = LlamaCppBackend("smollm2-135m", n_ctx=2048)
     yield backend
     backend.close()
+
+
+def chrome():
+    """Headless Chromium driven by Selenium (skipped without it, unless EMOSYNTH_REQUIRE_CHROMIUM is set)."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not shutil.which("chromium") or not shutil.which("chromedriver"):
+        message = "chromium and chromium-driver are not installed (scripts/test.sh installs them)"
+        if os.environ.get("EMOSYNTH_REQUIRE_CHROMIUM"):
+            pytest.fail(message)
+        pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=1200,900",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
 
 
 def free_port() -> int:

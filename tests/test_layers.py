@@ -12,7 +12,7 @@ FLOORS = [
     {"llm", "train"},
     {"synth"},
     {"quality"},
-    {"experiment"},
+    {"experiment", "review"},
     {"report"},
     {"cli", "__init__"},
     {"__main__"},

@@ -3,7 +3,6 @@
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import run_experiment
 from emosynth.report.build import build_report
 
+from ..conftest import chrome
 from ..experiment.test_runner import write_toy_experiment
 
 
@@ -60,28 +60,6 @@ def test_a_directory_without_an_experiment_is_refused(tmp_path):
         build_report(tmp_path)
 
 
-def _chrome():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not shutil.which("chromium") or not shutil.which("chromedriver"):
-        message = "chromium and chromium-driver are not installed (scripts/test.sh installs them)"
-        if os.environ.get("EMOSYNTH_REQUIRE_CHROMIUM"):
-            pytest.fail(message)
-        pytest.skip(message)
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--window-size=1200,900",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    return webdriver.Chrome(options=options, service=service)
-
-
 def test_the_html_report_renders_in_headless_chromium(finished_experiment, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "emosynth", "report", str(finished_experiment), "--no-semantic"],
@@ -90,7 +68,7 @@ def test_the_html_report_renders_in_headless_chromium(finished_experiment, tmp_p
         timeout=300,
     )
     assert run.returncode == 0, run.stderr
-    driver = _chrome()
+    driver = chrome()
     try:
         driver.get((finished_experiment / "report.html").as_uri())
         assert driver.find_element("id", "title").text == "emosynth report: toy"

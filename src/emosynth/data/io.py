@@ -209,31 +209,36 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield n, obj
 
 
+def _parsed(path: str | Path, lines: list[tuple[int, dict[str, Any]]], kind: type) -> list[tuple[int, Any]]:
+    name = "a dialogue" if kind is Dialogue else "an example"
+    out = []
+    for n, obj in lines:
+        try:
+            out.append((n, kind.from_dict(obj)))
+        except (TypeError, KeyError) as exc:
+            raise ConfigError(f"{path}:{n}: not {name} record ({exc})") from exc
+    return out
+
+
 def read_dialogues(path: str | Path) -> list[Dialogue]:
     """Every dialogue record of a JSONL file; a record of another shape is an error naming file and line."""
-    out = []
-    for n, obj in iter_jsonl(path):
-        try:
-            out.append(Dialogue.from_dict(obj))
-        except (TypeError, KeyError) as exc:
-            raise ConfigError(f"{path}:{n}: not a dialogue record ({exc})") from exc
-    return out
+    return [r for _, r in _parsed(path, list(iter_jsonl(path)), Dialogue)]
 
 
 def read_examples(path: str | Path) -> list[Example]:
     """Every example record of a JSONL file; a record of another shape is an error naming file and line."""
-    out = []
-    for n, obj in iter_jsonl(path):
-        try:
-            out.append(Example.from_dict(obj))
-        except TypeError as exc:
-            raise ConfigError(f"{path}:{n}: not an example record ({exc})") from exc
-    return out
+    return [r for _, r in _parsed(path, list(iter_jsonl(path)), Example)]
+
+
+def numbered_records(path: str | Path) -> list[tuple[int, Dialogue]] | list[tuple[int, Example]]:
+    """``(line number, record)``: dialogues or examples, whichever the file holds (told by its first record having
+    ``turns``); an empty file is an error."""
+    lines = list(iter_jsonl(path))
+    if not lines:
+        raise ConfigError(f"{path}: no records")
+    return _parsed(path, lines, Dialogue if "turns" in lines[0][1] else Example)
 
 
 def read_records(path: str | Path) -> list[Dialogue] | list[Example]:
     """Dialogues or examples, whichever the file holds (told by its first record having ``turns``)."""
-    first = next(iter_jsonl(path), None)
-    if first is None:
-        raise ConfigError(f"{path}: no records")
-    return read_dialogues(path) if "turns" in first[1] else read_examples(path)
+    return [r for _, r in numbered_records(path)]

@@ -26,6 +26,7 @@ from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import collect
 from emosynth.experiment.stats import cd_diagram
 from emosynth.report.tables import table_rows
+from emosynth.review.summary import human_figures
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def dataset_card(name: str, path: str) -> dict[str, Any]:
     if (applied := card.pop("filter")) and applied.get("source"):
         applied["source"] = Path(applied["source"]).name
     card["filtered_from"] = applied
+    card["human"] = human_figures(p) if p.is_file() else None
     return card
 
 
