@@ -53,6 +53,29 @@ def test_replicas_answer_every_request_as_the_in_process_model_does(ray_smollm):
         assert json.loads(answers[i].text)["mood"] in ("happy", "sad")
 
 
+def test_a_wave_of_template_requests_is_answered_as_the_same_chunks_in_process(ray_smollm):
+    system = {"role": "system", "content": "You write one short line of a play about a lighthouse keeper."}
+    reqs = [
+        ChatRequest(
+            messages=(system, {"role": "user", "content": f"Line {i}, as JSON."}),
+            template=('{"line": "', '"}'),
+            max_tokens=24,
+            seed=7 + i,
+        )
+        for i in range(4)
+    ]
+    answers = dict(ray_smollm.complete_many(reqs))  # two replicas: chunks [0, 1] and [2, 3], each one wave
+    assert sorted(answers) == [0, 1, 2, 3]
+    local = LlamaCppBackend("smollm2-135m", n_threads=1, concurrency=1)
+    try:
+        for chunk in ([0, 1], [2, 3]):
+            expected = dict(local.complete_many([reqs[i] for i in chunk]))
+            assert [answers[i].text for i in chunk] == [expected[0].text, expected[1].text]
+    finally:
+        local.close()
+    assert all(json.loads(a.text)["line"] for a in answers.values())
+
+
 def test_a_replica_that_cannot_load_its_model_fails_with_one_line(ray_smollm, tmp_path):
     with pytest.raises(ModelFileError, match="missing.gguf") as info:
         get_backend("ray", model=str(tmp_path / "missing.gguf"), replicas=1)

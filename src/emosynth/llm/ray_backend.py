@@ -34,8 +34,12 @@ class _Replica:
 
         return self.backend.name, self.backend.model_id, socket.gethostname()
 
-    def complete(self, position: int, request: ChatRequest) -> tuple[int, Completion]:
-        return position, self.backend.complete(request)
+    def complete_chunk(self, chunk: list[tuple[int, ChatRequest]]) -> Iterator[tuple[int, Completion]]:
+        """Answer a chunk of requests as the backend does in-process (a template wave shares its prompt prefix),
+        streaming each answer back as it finishes (a Ray generator task)."""
+        positions = [position for position, _ in chunk]
+        for j, completion in self.backend.complete_many([request for _, request in chunk]):
+            yield positions[j], completion
 
 
 def _root(exc: BaseException) -> BaseException:
@@ -100,6 +104,9 @@ class RayBackend(LLMBackend):
     """
 
     name = "ray"
+    CHUNK = (
+        8  # requests per call to a replica: a wave shares its prompt prefix, and answers still stream back one by one
+    )
 
     def __init__(
         self,
@@ -176,38 +183,49 @@ class RayBackend(LLMBackend):
         return next(iter(self.complete_many([request])))[1]
 
     def complete_many(self, requests: Iterable[ChatRequest]) -> Iterator[tuple[int, Completion]]:
-        """Two requests in flight per replica; answers are yielded as they arrive."""
+        """Requests go to the replicas in chunks (up to ``CHUNK``, spread evenly), two chunks in flight per replica;
+        each answer is yielded as soon as its replica streams it back.
+
+        A chunk is answered by the replica's ``complete_many``, as the same backend in-process would answer it: a wave
+        of template requests evaluates its shared prompt prefix once instead of once per request."""
         ray = self.ray
         queue = list(enumerate(requests))
-        queue.reverse()
+        size = max(1, min(self.CHUNK, -(-len(queue) // len(self.actors))))
+        chunks = [queue[i : i + size] for i in range(0, len(queue), size)][::-1]
         in_flight: dict[Any, int] = {}
         load = [0] * len(self.actors)
 
         def submit() -> None:
-            while queue and min(load) < 2:
+            while chunks and min(load) < 2:
                 k = load.index(min(load))
-                position, request = queue.pop()
-                in_flight[self.actors[k].complete.remote(position, request)] = k
+                in_flight[self.actors[k].complete_chunk.remote(chunks.pop())] = k
                 load[k] += 1
 
         submit()
         try:
             while in_flight:
-                done, _ = ray.wait(list(in_flight), num_returns=1)
-                ref = done[0]
-                load[in_flight.pop(ref)] -= 1
+                ready, _ = ray.wait(list(in_flight), num_returns=1)
+                stream = ready[0]
+                try:
+                    ref = next(stream)
+                except StopIteration:  # the chunk is done: its replica takes the next one
+                    load[in_flight.pop(stream)] -= 1
+                    submit()
+                    continue
                 try:
                     position, completion = ray.get(ref)
                 except Exception as exc:
                     _reraise(exc, "a Ray replica failed")
-                submit()
                 yield position, completion
         finally:  # an error, or a caller that stops early: do not leave requests running on the replicas
             self._cancel(in_flight)
 
     def _cancel(self, in_flight: dict[Any, int]) -> None:
-        for ref in in_flight:
-            self.ray.cancel(ref, force=False)
+        for stream in in_flight:
+            try:
+                self.ray.cancel(stream, force=False)
+            except Exception as exc:  # a stream that ended meanwhile: nothing to cancel
+                log.debug("ray: cancelling a chunk: %s", _one_line(exc))
 
     def close(self) -> None:
         """Kill the replicas and shut down a cluster this backend started."""
