@@ -33,6 +33,13 @@ def test_builtin_sets_have_the_benchmark_labels_in_order():
 
 def test_numbered_symbols():
     assert get_taxonomy("meld").numbered().startswith("0: neutral, 1: joy, 2: surprise")
+    assert get_taxonomy("meld").numbered("\n").splitlines()[:2] == ["0: neutral", "1: joy"]
+
+
+def test_a_reply_number_names_a_label_only_when_it_is_one_of_the_numbers():
+    meld = get_taxonomy("meld")
+    assert meld.label_of(0) == "neutral" and meld.label_of(6) == "fear"
+    assert [meld.label_of(x) for x in (-1, 7, 2.0, True, "1", None)] == [None] * 6
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,11 @@ class Chooser(Protocol):
         is not) and whether ``label`` is the chooser's own reading of it; ``history`` is what was said before."""
         ...
 
+    def kept(self, label: str, text: str) -> None:
+        """The backend kept ``text`` for ``label`` (the best-scored candidate): a chooser that remembers what was
+        kept (e.g. recent openers) updates itself here."""
+        ...
+
 
 def cutoffs(rater: Rater, threshold: float) -> list[float]:
     """The score that makes each of the rater's labels: its own thresholds, else ``threshold`` for all."""

@@ -51,9 +51,16 @@ class Taxonomy:
         message = f"Unknown label '{label}' for taxonomy '{self.name}'; expected one of: {', '.join(self.labels)}"
         raise UnknownNameError(f"{where}: {message}" if where else message)
 
-    def numbered(self) -> str:
-        """``0: neutral, 1: joy, ...``: how the labels are shown to the LLM as symbols."""
-        return ", ".join(f"{i}: {lab}" for i, lab in enumerate(self.labels))
+    def numbered(self, sep: str = ", ") -> str:
+        """``0: neutral, 1: joy, ...``: how the labels are shown to the LLM as symbols (one per line with ``"\\n"``)."""
+        return sep.join(f"{i}: {lab}" for i, lab in enumerate(self.labels))
+
+    def label_of(self, number: object) -> str | None:
+        """The label a reply's number names; None for anything else (a server that does not enforce the schema may
+        answer -1, 2.5 or true: none of them is a label)."""
+        if type(number) is int and 0 <= number < len(self.labels):
+            return self.labels[number]
+        return None
 
     def to_ekman(self, label: str) -> str | None:
         """The label's Ekman class (``neutral`` counts as one), or None when it has none."""

@@ -88,11 +88,14 @@ class Shortest:
     identity = "shortest"
 
     def __init__(self):
-        self.shown = []
+        self.shown, self.chosen = [], []
 
     def score(self, label, candidates, history):
         self.shown.append((label, list(candidates), list(history)))
         return [(-float(len(c)), label == "joy" and "!" in c) for c in candidates]
+
+    def kept(self, label, text):
+        self.chosen.append((label, text))
 
 
 def test_best_of_n_keeps_the_chosen_candidate_of_every_hole_and_the_reply_stays_whole(three_slots):
@@ -115,6 +118,10 @@ def test_best_of_n_keeps_the_chosen_candidate_of_every_hole_and_the_reply_stays_
             kept.append(turn["utterance"])
         assert completion.completion_tokens > 0 and completion.extra["forced_tokens"] > 0
     assert rewound >= 1  # seeded: some holes keep an earlier candidate, so the rewind path ran
+    every_kept = sorted(
+        (label, t["utterance"]) for a in answers.values() for t, label in zip(json.loads(a.text)["turns"], labels)
+    )
+    assert sorted(chooser.chosen) == every_kept  # the chooser hears what was kept, once per hole
     again = dict(three_slots.complete_many(batch))
     assert [again[i].text for i in range(2)] == [answers[i].text for i in range(2)]
     assert batch[0].canonical() != requests(1)[0].canonical()  # a chosen answer is cached apart

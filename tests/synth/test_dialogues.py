@@ -289,6 +289,7 @@ def test_the_chooser_marks_down_a_recent_opener_of_the_same_label_when_another_i
 
     chooser = ClassifierChooser(meld_judge, opener_window=2)
     [(first, _)] = chooser.score("joy", ["Great, we won the cup!"], [])
+    chooser.kept("joy", "Great, we won the cup!")  # what the backend does with the best candidate
     fresh = ClassifierChooser(meld_judge)
     plain = [s for s, _ in fresh.score("joy", ["Great news about the cup!", "We won, I can't believe it!"], [])]
     marked = [s for s, _ in chooser.score("joy", ["Great news about the cup!", "We won, I can't believe it!"], [])]

@@ -236,6 +236,7 @@ class BatchFiller:
         fill.agree.append(bool(scored[best][1]))
         fill.counts.append(len(candidates))
         body, raw, tail = candidates[best]
+        fill.chooser.kept(fill.labels[fill.hole], body)
         rewind = not (last_in_cache and best == len(candidates) - 1)
         self._next_hole(fill, body, raw, tail, rewind)
 

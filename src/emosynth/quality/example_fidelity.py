@@ -108,20 +108,10 @@ def example_fidelity_report(
         real = load_corpus(source, data_root)
         if real.is_dialogue:
             raise ConfigError(f"{source} holds dialogues; a classifier of examples takes its ceiling on examples")
-        ceiling = rater_ceiling(rater, _known_labels(real.examples), ceiling_per_label, threshold, seed)
+        ceiling = rater_ceiling(rater, real.examples, ceiling_per_label, threshold, seed)
         split = source.rpartition(":")[2]
         entry["ceiling"] = ceiling | {"source": source, "split": split if split in SPLITS else None, "why": why}
     return {"kind": "examples", "examples": len(examples), "judges": {rater.name: entry}}
-
-
-def _known_labels(examples: list[Example]) -> list[Example]:
-    """The examples with only the labels their own set knows: a label outside it has no gold to score against."""
-    out = []
-    for e in examples:
-        tax = get_taxonomy(e.taxonomy)
-        labels = [c for k in e.labels if (c := converted(k, tax, tax)) is not None]
-        out.append(Example(e.id, e.text, labels, e.taxonomy, e.context, e.source, e.metadata))
-    return out
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:

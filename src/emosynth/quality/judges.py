@@ -44,7 +44,7 @@ class LLMJudge:
         turn = dialogue.turns[index]
         messages = render_messages(
             self.prompt_version,
-            numbered="\n".join(f"{i}: {label}" for i, label in enumerate(self.taxonomy.labels)),
+            numbered=self.taxonomy.numbered("\n"),
             history=[(t.speaker, t.text) for t in dialogue.turns[:index]],
             speaker=turn.speaker,
             text=turn.text,
@@ -65,9 +65,8 @@ class LLMJudge:
                 answer = json.loads(completion.text)["label"]
             except (ValueError, KeyError, TypeError):
                 answer = None
-            # a server that does not enforce the schema may answer -1, 2.5 or true: none of them is a label
-            if type(answer) is int and 0 <= answer < len(self.taxonomy.labels):
-                out[k] = self.taxonomy.labels[answer]
+            if (label := self.taxonomy.label_of(answer)) is not None:
+                out[k] = label
             else:
                 log.debug("judge reply not a label: %r", completion.text[:80])
         return out
@@ -113,7 +112,7 @@ class ClassifierChooser:
     ``opener_window`` turns kept for its label in this run scores ``opener_penalty`` less, when another candidate
     opens differently. A context model reads the turns kept before the candidate (their speakers are not known
     here: they alternate between two placeholders). The backend keeps the best-scored candidate (the earliest of
-    equals), which is the one this chooser remembers.
+    equals) and tells the chooser (``kept``), which remembers its opener.
     """
 
     def __init__(self, model_dir: str, batch_size: int = 16, opener_window: int = 3, opener_penalty: float = 0.5):
@@ -144,9 +143,11 @@ class ClassifierChooser:
             (float(row[k]) - names_label(set(words(text)), label) - penalty * old, int(row.argmax()) == k)
             for text, row, old in zip(candidates, rows, stale)
         ]
-        best = max(range(len(candidates)), key=lambda i: (scored[i][0], -i))
-        self.recent[label].append(openers[best])
         return scored
+
+    def kept(self, label: str, text: str) -> None:
+        """Remember the kept turn's opener for its label."""
+        self.recent[label].append((words(text) or [""])[0])
 
 
 def taxonomy_of(labels: list[str]) -> Taxonomy:

@@ -18,6 +18,7 @@ from typing import Any
 from emosynth.errors import ConfigError
 from emosynth.judge import cutoffs, labels_made
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
+from emosynth.quality.agreement import converted
 from emosynth.quality.judges import taxonomy_of
 from emosynth.records import Example
 from emosynth.synth.prompts import render_messages
@@ -96,7 +97,7 @@ class LLMRater:
         """The blind question about one example (one of its ``samples``)."""
         messages = render_messages(
             self.prompt_version,
-            numbered="\n".join(f"{i}: {label}" for i, label in enumerate(self.taxonomy.labels)),
+            numbered=self.taxonomy.numbered("\n"),
             context=example.context or "",
             speaker=example.metadata.get("character", "") if example.context else "",
             text=example.text,
@@ -125,8 +126,7 @@ class LLMRater:
         if not isinstance(answer, list):
             log.debug("rater reply not a list of labels: %r", text[:80])
             return []
-        # a server that does not enforce the schema may answer -1, 2.5 or true: none of them is a label
-        return [a for a in answer[: self.most] if type(a) is int and 0 <= a < len(self.taxonomy.labels)]
+        return [a for a in answer[: self.most] if self.taxonomy.label_of(a) is not None]
 
 
 class CombinedRater:
@@ -198,6 +198,8 @@ def rater_ceiling(rater, real: list[Example], per_label: int = 20, threshold: fl
 
 
 def _in_set(example: Example, taxonomy) -> Example:
+    """The example with its labels in ``taxonomy``; a label with no equivalent there, or unknown to its own set
+    (no gold to score against), is left out."""
     source = taxonomy if example.taxonomy == taxonomy.name else get_taxonomy(example.taxonomy)
-    labels = {source.convert(label, taxonomy) for label in example.labels} - {None}
+    labels = {converted(label, source, taxonomy) for label in example.labels} - {None}
     return Example(example.id, example.text, sorted(labels), taxonomy.name, example.context)

@@ -69,8 +69,8 @@ def _label(raw: int | str | None, taxonomy: Taxonomy) -> str:
     if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip(), re.ASCII):
         raw = int(raw.strip())
     if isinstance(raw, int) and not isinstance(raw, bool):
-        if 0 <= raw < len(taxonomy.labels):
-            return taxonomy.labels[raw]
+        if (label := taxonomy.label_of(raw)) is not None:
+            return label
         raise InvalidOutput("unknown_label", f"label number {raw} outside 0..{len(taxonomy.labels) - 1}")
     if isinstance(raw, str):
         try:
