@@ -75,6 +75,10 @@ LLM_FLAGS = [
     _flag("replicas", Annotated[int | None, typer.Option(help="ray: model replicas (default CPUs/cpus-per-replica).")]),
     _flag("cpus_per_replica", Annotated[int | None, typer.Option(help="ray: CPUs and threads per replica (1).")]),
     _flag("n_ctx", Annotated[int | None, typer.Option(help="llamacpp: context window in tokens (4096).")]),
+    _flag(
+        "constraint",
+        Annotated[str | None, typer.Option(help="llamacpp: JSON schemas by auto | llguidance | grammar (auto).")],
+    ),
     _flag("max_retries", Annotated[int | None, typer.Option(help="openai: retries of 429/5xx/timeouts (3).")]),
     _flag("timeout", Annotated[float | None, typer.Option(help="openai: seconds per request (300).")]),
     _flag("inner", Annotated[str | None, typer.Option(help="ray: backend of each replica (llamacpp).")]),

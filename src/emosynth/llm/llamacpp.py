@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from emosynth.errors import BackendError, requires
+from emosynth.errors import BackendError, ConfigError, requires
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
 from emosynth.llm.embedded import resolve_model
 
@@ -25,8 +25,22 @@ def chat_kwargs(request: ChatRequest) -> dict:
     return kwargs
 
 
+def _constraint(name: str) -> str:
+    """The schema engine to use: ``auto`` is llguidance when it is installed."""
+    from emosynth.llm import guidance
+
+    if name == "auto":
+        return "llguidance" if guidance.available() else "grammar"
+    if name == "llguidance" and not guidance.available():
+        raise ConfigError("constraint 'llguidance' needs the llguidance package: pip install 'emosynth[llm]'")
+    if name not in ("llguidance", "grammar"):
+        raise ConfigError(f"unknown constraint '{name}'; expected auto, llguidance or grammar")
+    return name
+
+
 class LlamaCppBackend(LLMBackend):
-    """A GGUF model run in this process; JSON schemas are enforced by llama.cpp's grammar sampler.
+    """A GGUF model run in this process; JSON schemas are enforced by llguidance token masks (or llama.cpp's
+    grammar sampler).
 
     Args:
         model: an embedded model name (``emosynth models``) or a path to a GGUF file.
@@ -34,12 +48,23 @@ class LlamaCppBackend(LLMBackend):
         n_threads: CPU threads (default: all cores).
         concurrency: template requests decoded together in one batch (``llm.batch``); each sequence has its own
             ``n_ctx``. Requests under a JSON schema are answered one at a time.
+        constraint: how a JSON schema is enforced: ``llguidance`` (token masks, ``llm.guidance``; about twice the
+            grammar's decoding rate, ``benchmarks/results/constraint_engines.json``), ``grammar`` (llama.cpp's
+            grammar sampler), ``auto`` (llguidance when installed). Either way the reply is valid under the schema,
+            so the backend's identity (and the cache) does not depend on it.
     """
 
     name = "llamacpp"
     fills_templates = True
 
-    def __init__(self, model: str | None = None, n_ctx: int = 4096, n_threads: int | None = None, concurrency: int = 4):
+    def __init__(
+        self,
+        model: str | None = None,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        concurrency: int = 4,
+        constraint: str = "auto",
+    ):
         # OpenMP threads that spin while waiting make decoding ~25x slower when another process shares the cores
         # (measured on 2 cores); idle threads sleep instead. Read once, when the OpenMP runtime starts.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -48,6 +73,8 @@ class LlamaCppBackend(LLMBackend):
         self.path = Path(path)
         self.n_ctx, self.concurrency = n_ctx, concurrency
         self.filler = None
+        self.guide = None
+        self.constraint = _constraint(constraint)
         self.choosers: dict[str, object] = {}
         try:
             self.llm = llama_cpp.Llama(
@@ -76,8 +103,16 @@ class LlamaCppBackend(LLMBackend):
         if request.template is not None:
             return self._completion(self._filler().fill(request))
         start = time.perf_counter()
+        kwargs = chat_kwargs(request)
+        if request.json_schema is not None and self.constraint == "llguidance":
+            if self.guide is None:
+                from emosynth.llm.guidance import Guide
+
+                self.guide = Guide(self.llm)
+            del kwargs["response_format"]
+            kwargs["logits_processor"] = self.guide.processor(request.json_schema)
         try:
-            out = self.llm.create_chat_completion(**chat_kwargs(request))
+            out = self.llm.create_chat_completion(**kwargs)
         except ValueError as exc:  # e.g. prompt + max_tokens beyond the context window
             raise BackendError(
                 f"llama.cpp refused the request: {' '.join(str(exc).split())} (n_ctx={self.n_ctx})"

@@ -33,6 +33,7 @@ class LlamaCppOptions(_Options):
     n_ctx: int = Field(4096, ge=256)
     n_threads: int | None = Field(None, ge=1)
     concurrency: int = Field(4, ge=1)  # the fastest of 1, 2, 4, 8 here (benchmarks/results/generation.json)
+    constraint: Literal["auto", "llguidance", "grammar"] = "auto"
 
 
 class OpenAIOptions(_Options):
