@@ -7,6 +7,7 @@ import pytest
 
 from emosynth.errors import BackendError, ConfigError
 from emosynth.llm.base import ChatRequest
+from emosynth.llm.guidance import closed
 from emosynth.llm.llamacpp import LlamaCppBackend
 from emosynth.llm.options import backend_options
 
@@ -59,3 +60,13 @@ def test_an_unknown_constraint_is_refused_before_any_model_loads():
         backend_options("llamacpp", constraint="fastest")
     with pytest.raises(ConfigError, match="unknown constraint 'fastest'"):
         LlamaCppBackend("smollm2-135m", constraint="fastest")
+
+
+def test_objects_take_no_keys_beyond_their_properties_unless_they_say_so(smollm):
+    open_ = {"type": "object", "properties": {"mood": {"enum": ["happy", "sad"]}}, "required": ["mood"]}
+    assert closed(open_)["additionalProperties"] is False and "additionalProperties" not in open_
+    named = {"type": "object", "properties": {"properties": {"type": "object", "additionalProperties": True}}}
+    assert closed(named)["properties"] == named["properties"]  # a property called "properties" is no schema level
+    for seed in range(3):  # as llama.cpp's own converter: the reply holds the one key, not more until max_tokens
+        reply = smollm.complete(ask(seed, open_))
+        assert list(json.loads(reply.text)) == ["mood"]

@@ -7,17 +7,21 @@ step as a bitmask in microseconds; a logits processor sets every other token's l
 usual sampler chain runs, so the sampled text is valid under the schema exactly as with the grammar.
 
 JSON is compiled without free whitespace (``, `` and ``: `` as separators), as llama.cpp's own schema grammar
-writes it, so both engines spend their tokens on content.
+writes it, so both engines spend their tokens on content; and an object that does not say ``additionalProperties``
+gets no keys beyond its ``properties``, as llama.cpp's schema converter has it (JSON Schema itself would allow
+any: a small model then writes keys nobody asked for until it runs out of tokens).
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
 from emosynth.errors import BackendError
 
+MAPPINGS = ("properties", "patternProperties", "$defs", "definitions")  # name -> schema, not schemas themselves
 COMPACT = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 
 
@@ -28,6 +32,21 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def closed(schema: Any) -> Any:
+    """A copy of ``schema`` in which every object without ``additionalProperties`` takes none."""
+    if isinstance(schema, list):
+        return [closed(x) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {
+        k: {name: closed(sub) for name, sub in v.items()} if k in MAPPINGS and isinstance(v, dict) else closed(v)
+        for k, v in schema.items()
+    }
+    if (schema.get("type") == "object" or "properties" in schema) and "additionalProperties" not in schema:
+        out["additionalProperties"] = False
+    return out
 
 
 class SchemaMask:
@@ -42,7 +61,7 @@ class SchemaMask:
         import llguidance.numpy
 
         self._fill = llguidance.numpy.fill_next_token_bitmask
-        grammar = llguidance.LLMatcher.grammar_from_json_schema(schema, overrides=COMPACT)
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(closed(schema), overrides=COMPACT)
         self.matcher = llguidance.LLMatcher(tokenizer, grammar)
         if self.matcher.is_error():
             why = " ".join(self.matcher.get_error().split())
