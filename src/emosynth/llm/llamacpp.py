@@ -48,7 +48,7 @@ class LlamaCppBackend(LLMBackend):
         n_threads: CPU threads (default: all cores).
         concurrency: template requests decoded together in one batch (``llm.batch``); each sequence has its own
             ``n_ctx``. Requests under a JSON schema are answered one at a time.
-        constraint: how a JSON schema is enforced: ``llguidance`` (token masks, ``llm.guidance``; about twice the
+        constraint: how a JSON schema is enforced: ``llguidance`` (token masks, ``llm.guidance``; 1.6-2.3x the
             grammar's decoding rate, ``benchmarks/results/constraint_engines.json``), ``grammar`` (llama.cpp's
             grammar sampler), ``auto`` (llguidance when installed). Either way the reply is valid under the schema,
             so the backend's identity (and the cache) does not depend on it.
