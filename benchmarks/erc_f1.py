@@ -4,7 +4,8 @@
 
 Every run is one row (a list, one entry per run and seed). Two runs of the same setting and seed (a run
 under ``runs/`` and the same cell of an experiment) are kept once, the first given. A Markdown table of
-mean and standard deviation over seeds, per setting, is printed for the README.
+mean and standard deviation over seeds, per setting, is printed for the README. ``--append`` keeps the rows
+already in the results file (runs of this checkout need not include every earlier run).
 """
 
 import json
@@ -66,13 +67,20 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def key_of(row: dict) -> tuple:
+    return (*(row.get(k) for k in SETTING), row["seed"])
+
+
 if __name__ == "__main__":
-    runs, seen = [], set()
-    for p in sys.argv[1:]:
+    args = sys.argv[1:]
+    append = "--append" in args  # keep the rows already in the results file; a given run of the same key replaces one
+    runs = json.loads(OUT.read_text()) if append and OUT.exists() else []
+    given, seen = [], set()
+    for p in (a for a in args if a != "--append"):
         row = summarize(Path(p))
-        key = (*(row[k] for k in SETTING), row["seed"])
-        if key not in seen:
-            seen.add(key)
-            runs.append(row | {"machine": describe()})
+        if key_of(row) not in seen:
+            seen.add(key_of(row))
+            given.append(row | {"machine": describe()})
+    runs = [r for r in runs if key_of(r) not in seen] + given
     OUT.write_text(json.dumps(runs, indent=1) + "\n")
     print(table(runs))

@@ -65,6 +65,7 @@ class TODKATConfig:
     dropout: float = 0.1
     topic_weight: float = 0.1
     max_turns: int = 64
+    label_dropout: float = 0.3  # training: a gold previous label is replaced by "unknown" this often
 
 
 class TODKAT(nn.Module):
@@ -226,7 +227,11 @@ class TODKAT(nn.Module):
         bos = len(self.labels)
         if self.training:  # teacher forcing: the gold label before each turn ("unknown" where a turn has none)
             previous = torch.cat([torch.full_like(gold[:, :1], bos), gold[:, :-1]], 1)
-            logits = self._decode(previous.masked_fill(previous < 0, bos + 1), memory, padding)
+            # "unknown" in place of some gold labels: the decoder cannot just carry the last label on, which is all
+            # it did at test time, where its own first guess (neutral) then ran through the whole dialogue
+            hidden = torch.rand(previous.shape) < self.config.label_dropout
+            hidden[:, 0] = False
+            logits = self._decode(previous.masked_fill((previous < 0) | hidden, bos + 1), memory, padding)
         else:  # greedy: each turn's label is decoded after the ones before it
             previous = torch.full((len(lengths), 1), bos)
             for t in range(top):
@@ -236,9 +241,12 @@ class TODKAT(nn.Module):
         return logits.reshape(-1, len(self.labels))[select]
 
     def _decode(self, previous: torch.Tensor, memory: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
-        """Label logits at every position of ``previous`` (label ids, BOS first), attending to earlier ones only."""
+        """Label logits at every position of ``previous`` (label ids, BOS first), attending to earlier ones only.
+
+        Position t labels turn t: its input is the previous label plus turn t's own encoding, so the decoder need
+        not learn to find its turn in the memory by attention alone."""
         t = previous.shape[1]
-        x = self.label_embedding(previous) + self.position(torch.arange(t))
+        x = self.label_embedding(previous) + self.position(torch.arange(t)) + memory[:, :t]
         causal = nn.Transformer.generate_square_subsequent_mask(t)
         out = self.dialogue_decoder(x, memory, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=padding)
         return self.classifier(self.dropout(out))
