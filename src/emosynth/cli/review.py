@@ -50,7 +50,7 @@ def review(
     from emosynth.data.io import sidecar, write_atomic
     from emosynth.review.interchange import export_answers, import_answers
     from emosynth.review.items import load_queue
-    from emosynth.review.server import ReviewSession, check_port, serve
+    from emosynth.review.server import ReviewSession, serve
     from emosynth.review.store import AnswerStore
     from emosynth.review.summary import review_summary, summary_lines
 
@@ -66,8 +66,9 @@ def review(
                 f"imported {len(answers)} answers of {len(people)} annotators ({', '.join(people)}) from {import_from}"
             )
         if export is not None:
-            n = export_answers(queue, store.answers(), fmt, export)
-            typer.echo(f"wrote {n} {fmt} tasks/records with {len(store.answers())} answers to {export}")
+            answers = store.answers()
+            n = export_answers(queue, answers, fmt, export)
+            typer.echo(f"wrote {n} {fmt} tasks/records with {len(answers)} answers to {export}")
         if summary:
             figures = review_summary(store.answers(), queue.taxonomy)
             write_atomic(sidecar(data, "review.json"), json.dumps(figures, indent=1) + "\n")
@@ -76,13 +77,6 @@ def review(
         if summary or export is not None or import_from is not None:
             return
         name = ReviewSession.check_annotator(annotator or _default_annotator())
-        session = ReviewSession(queue, store)
-        check_port(host, port)
-        state = session.state(name)
-        typer.echo(
-            f"reviewing {data} as {name}: {state['done']} of {state['total']} items done; open http://{host}:{port}/ "
-            "(Ctrl-C stops; answers are already saved)"
-        )
-        serve(session, name, host, port)
+        serve(ReviewSession(queue, store), name, host, port, typer.echo)
     except EmosynthError as exc:
         fail(exc)

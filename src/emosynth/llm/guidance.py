@@ -64,15 +64,16 @@ class SchemaMask:
         grammar = llguidance.LLMatcher.grammar_from_json_schema(closed(schema), overrides=COMPACT)
         self.matcher = llguidance.LLMatcher(tokenizer, grammar)
         if self.matcher.is_error():
-            why = " ".join(self.matcher.get_error().split())
-            raise BackendError(f"llguidance cannot compile the JSON schema: {why}")
+            raise BackendError(f"llguidance cannot compile the JSON schema: {self._error()}")
         self.bits = llguidance.numpy.allocate_token_bitmask(1, n_vocab)
-        self.n_vocab = n_vocab
         self.seen: int | None = None
+
+    def _error(self) -> str:
+        return " ".join(self.matcher.get_error().split())  # llguidance's messages span lines
 
     def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
         if self.seen is not None and not self.matcher.consume_tokens([int(t) for t in input_ids[self.seen :]]):
-            raise BackendError(f"llguidance refused a sampled token: {self.matcher.get_error()}")
+            raise BackendError(f"llguidance refused a sampled token: {self._error()}")
         self.seen = len(input_ids)
         self._fill(self.matcher, self.bits)
         allowed = np.unpackbits(self.bits.view(np.uint8), bitorder="little")[: scores.shape[-1]]

@@ -104,9 +104,8 @@ class RayBackend(LLMBackend):
     """
 
     name = "ray"
-    CHUNK = (
-        8  # requests per call to a replica: a wave shares its prompt prefix, and answers still stream back one by one
-    )
+    # requests per call to a replica: a wave shares its prompt prefix, and answers still stream back one by one
+    CHUNK = 8
 
     def __init__(
         self,

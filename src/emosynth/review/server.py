@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -77,6 +78,7 @@ def make_app(session: ReviewSession, annotator: str):
     from fastapi.responses import HTMLResponse, JSONResponse
 
     app = FastAPI(title="emosynth review", docs_url=None, redoc_url=None, openapi_url=None)
+    html = render_page(session, annotator)  # the same page for every visit: the API serves what changes
 
     @app.exception_handler(ConfigError)
     def refused(_request, exc: ConfigError) -> JSONResponse:
@@ -84,7 +86,7 @@ def make_app(session: ReviewSession, annotator: str):
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
-        return render_page(session, annotator)
+        return html
 
     @app.get("/api/next")
     def next_item(annotator: str = Query(...)) -> dict[str, Any]:
@@ -120,9 +122,21 @@ def check_port(host: str, port: int) -> None:
             raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror})") from exc
 
 
-def serve(session: ReviewSession, annotator: str, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the page until interrupted (answers are already saved; nothing to flush)."""
+def serve(
+    session: ReviewSession,
+    annotator: str,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Check the port, ``announce`` where the page is and the annotator's progress, then serve until interrupted
+    (answers are already saved; nothing to flush)."""
     import uvicorn
 
     check_port(host, port)
+    state = session.state(annotator)
+    announce(
+        f"reviewing {session.queue.path} as {annotator}: {state['done']} of {state['total']} items done; "
+        f"open http://{host}:{port}/ (Ctrl-C stops; answers are already saved)"
+    )
     uvicorn.run(make_app(session, annotator), host=host, port=port, log_level="warning")

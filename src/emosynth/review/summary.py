@@ -14,9 +14,10 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from emosynth.data.io import iter_jsonl, sidecar
 from emosynth.quality.agreement import agreement
-from emosynth.review.store import Answer
-from emosynth.taxonomy import Taxonomy
+from emosynth.review.store import Answer, AnswerStore, store_path
+from emosynth.taxonomy import Taxonomy, get_taxonomy
 
 
 def _gold(answer: Answer) -> str:
@@ -110,10 +111,6 @@ def human_figures(data: str | Path) -> dict[str, Any] | None:
     """The human column of a dataset: computed from its answers when ``DATA.review.sqlite`` is there, else read from
     the ``DATA.review.json`` that ``review --summary`` wrote (e.g. committed without the database); None without
     either."""
-    from emosynth.data.io import iter_jsonl, sidecar
-    from emosynth.review.store import AnswerStore, store_path
-    from emosynth.taxonomy import get_taxonomy
-
     if store_path(data).is_file():
         first = next(iter_jsonl(data), None)
         answers = AnswerStore(store_path(data)).answers()
