@@ -29,6 +29,10 @@ class Taxonomy:
     multi_label: bool = False
     description: str = ""
     cues: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # labels of other sets that map onto one of this set's labels before the Ekman classes do (casefolded name ->
+    # label), and the label that takes what has no other equivalent (EmoContext's ``others``)
+    also: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    catch_all: str | None = None
 
     def __post_init__(self):
         if len(set(self.labels)) != len(self.labels):
@@ -67,15 +71,17 @@ class Taxonomy:
         return self.ekman[self.index(label)]
 
     def map_to(self, label: str, other: Taxonomy) -> str | None:
-        """Map a label onto another set: same name first, else same Ekman class (first such label), else None."""
+        """Map a label onto another set: same name first, else a label of ``other`` that lists it under ``also``,
+        else the same Ekman class (first such label), else ``other``'s catch-all label, else None."""
         label = self.check(label)
         folded = {lab.casefold(): lab for lab in other.labels}
         if label.casefold() in folded:
             return folded[label.casefold()]
+        if label.casefold() in other.also:
+            return other.also[label.casefold()]
         target = self.to_ekman(label)
-        if target is None:
-            return None
-        return next((lab for lab, ek in zip(other.labels, other.ekman) if ek == target), None)
+        same = (lab for lab, ek in zip(other.labels, other.ekman) if target is not None and ek == target)
+        return next(same, other.catch_all)
 
     def convert(self, label: str, target: Taxonomy) -> str | None:
         """``label`` of this set as spelled in ``target``: checked when both are the same set, else mapped.
@@ -88,7 +94,7 @@ class Taxonomy:
 def _from_mapping(name: str, spec: dict, origin: str) -> Taxonomy:
     if not isinstance(spec, dict) or not isinstance(spec.get("labels"), list) or not spec["labels"]:
         raise ConfigError(f"{origin}: taxonomy '{name}' needs a non-empty list `labels`")
-    labels, ekman, cues = [], [], {}
+    labels, ekman, cues, also, catch_all = [], [], {}, {}, None
     for i, item in enumerate(spec["labels"]):
         if isinstance(item, str):
             item = {"name": item}
@@ -101,6 +107,13 @@ def _from_mapping(name: str, spec: dict, origin: str) -> Taxonomy:
         ekman.append(ek)
         if item.get("cue"):
             cues[item["name"].strip()] = str(item["cue"])
+        if not isinstance(item.get("also", []), list):
+            raise ConfigError(f"{origin}: label '{item['name']}' has `also` {item['also']!r}; expected a list of names")
+        also |= {str(other).casefold(): item["name"].strip() for other in item.get("also", [])}
+        if item.get("catch_all"):
+            if catch_all is not None:
+                raise ConfigError(f"{origin}: taxonomy '{name}' has two catch_all labels: {catch_all}, {item['name']}")
+            catch_all = item["name"].strip()
     return Taxonomy(
         name=name,
         labels=tuple(labels),
@@ -108,6 +121,8 @@ def _from_mapping(name: str, spec: dict, origin: str) -> Taxonomy:
         multi_label=bool(spec.get("multi_label", False)),
         description=str(spec.get("description", "")),
         cues=cues,
+        also=also,
+        catch_all=catch_all,
     )
 
 

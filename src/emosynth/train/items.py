@@ -5,6 +5,7 @@ A label is one id, or for a multi-label set (GoEmotions) a sorted tuple of ids.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -49,14 +50,18 @@ def turn_items(dialogues: Iterable[Dialogue], taxonomy: Taxonomy | None) -> list
     return items
 
 
-def example_items(examples: Iterable[Example], taxonomy: Taxonomy | None) -> list[TurnItem]:
+def example_items(
+    examples: Iterable[Example], taxonomy: Taxonomy | None, unmapped: Counter | None = None
+) -> list[TurnItem]:
     """Utterance-level examples as items.
 
     An example with a context (Emo Pillars' contextual examples) reads as a short scene: the character's
     description and the context as earlier turns, then the utterance spoken by the character. Labels are mapped
     into ``taxonomy``; a multi-label set keeps every mapped label (and the rater's scores, mapped the same way,
-    as soft targets), a single-label set the one that comes first in its label order. ``taxonomy=None`` reads
-    them unlabelled (label -1).
+    as soft targets), a single-label set the one the rater scored highest (else the first in label order).
+    ``taxonomy=None`` reads them unlabelled (label -1). An example none of whose labels has an equivalent in
+    ``taxonomy`` (GoEmotions' surprise in ISEAR) is an error, unless ``unmapped`` is given: then it is left out and
+    counted there under its labels (``"neutral"``, ``"confusion+surprise"``).
     """
     items = []
     for ex in examples:
@@ -70,11 +75,16 @@ def example_items(examples: Iterable[Example], taxonomy: Taxonomy | None) -> lis
             src = taxonomy if ex.taxonomy == taxonomy.name else get_taxonomy(ex.taxonomy)
             names = [src.convert(lab, taxonomy) for lab in ex.labels]
             ids = sorted({taxonomy.index(n) for n in names if n is not None})
+            if not ids and unmapped is not None:
+                unmapped["+".join(ex.labels)] += 1
+                continue
             if not ids:
                 raise ConfigError(f"Example {ex.id}: labels {ex.labels} have no {taxonomy.name} equivalent")
-            label = tuple(ids) if taxonomy.multi_label else ids[0]
-            if taxonomy.multi_label and ex.metadata.get("scores"):
-                soft = _mapped_scores(ex.metadata["scores"], src, taxonomy)
+            scores = _mapped_scores(ex.metadata["scores"], src, taxonomy) if ex.metadata.get("scores") else None
+            if taxonomy.multi_label:
+                label, soft = tuple(ids), scores
+            else:  # the mapped label the rater scored highest (the first in label order on a tie or without scores)
+                label = max(ids, key=lambda k: scores[k]) if scores else ids[0]
         items.append(TurnItem(ex.id, 0, speaker, ex.text, label, history, [], soft))
     return items
 

@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,10 @@ class RunConfig(BaseModel):
         return validated(cls, **values)
 
 
-def items_of(records: list, taxonomy) -> list:
-    """Classification items of dialogues (every turn) or examples."""
+def items_of(records: list, taxonomy, unmapped: Counter | None = None) -> list:
+    """Classification items of dialogues (every turn) or examples (see ``example_items`` for ``unmapped``)."""
     if records and isinstance(records[0], Example):
-        return example_items(records, taxonomy)
+        return example_items(records, taxonomy, unmapped)
     return turn_items(records, taxonomy)
 
 
@@ -110,7 +111,10 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     if config.train_size is not None and config.train_size < n_real:  # low-resource: the same sample in every regime
         split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
     records = read_records(config.synthetic)[: config.synthetic_size] if config.synthetic else []
-    synthetic = controlled(items_of(records, tax), config.control, split["train"], config.seed)
+    unmapped: Counter = Counter()  # synthetic examples with no label in the benchmark's set (Pillars' neutral in ISEAR)
+    synthetic = controlled(items_of(records, tax, unmapped), config.control, split["train"], config.seed)
+    if unmapped:
+        log.warning("%d synthetic examples have no %s label and are left out", unmapped.total(), tax.name)
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
     model = build_model(
         config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label, config.knowledge
@@ -149,6 +153,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
             "synthetic": synthetic_path,
             "synthetic_sha256": sha256_file(config.synthetic) if config.synthetic else None,
             "n_synthetic": len(synthetic),
+            "synthetic_unmapped": dict(unmapped.most_common()),
             "synthetic_size": config.synthetic_size,
             "control": config.control,
         },
