@@ -141,3 +141,38 @@ def test_pillars_examples_pretrain_for_tasks_with_fewer_labels(benchmark, tiny_b
     metric = {"isear": "macro_f1", "emocontext": "micro_f1_happy_sad_angry", "iemocap": "weighted_f1"}[benchmark]
     assert 0.0 <= test[metric] <= 1.0 and "accuracy" in test
     assert [s for s in result["stages"]] == ["pretrain", "train"]
+
+
+def test_an_experiment_reads_each_task_from_its_own_copy(tiny_bert, tmp_path):
+    from emosynth.experiment.config import ExperimentConfig
+    from emosynth.experiment.runner import run_experiment
+
+    write_isear(tmp_path / "isear.csv")
+    write_emocontext(tmp_path / "emocontext")
+    pillars(tmp_path / "pillars.jsonl")
+    config = {
+        "name": "tasks",
+        "benchmarks": ["isear", "emocontext"],
+        "regimes": ["real", "synthetic->real"],
+        "synthetic": {b: {"pillars": "pillars.jsonl"} for b in ("isear", "emocontext")},
+        "seeds": [0],
+        "training": {"epochs": 1, "pretrain_epochs": 1, "batch_size": 8},
+        "max_length": {"utterance": 16},
+        "backbone": str(tiny_bert),
+        "data_root": {"isear": "isear.csv", "emocontext": "emocontext"},  # relative to the config, like datasets
+    }
+    (tmp_path / "config.yaml").write_text(json.dumps(config))
+    loaded = ExperimentConfig.load(tmp_path / "config.yaml")
+    assert loaded.root_of("isear") == str(tmp_path / "isear.csv")
+    rows, _ = run_experiment(loaded, tmp_path / "exp")
+    metrics = {(r["benchmark"], r["treatment"]): r["metric"] for r in rows}
+    assert metrics == {
+        ("isear", "real"): "macro_f1",
+        ("isear", "synthetic->real:pillars"): "macro_f1",
+        ("emocontext", "real"): "micro_f1_happy_sad_angry",
+        ("emocontext", "synthetic->real:pillars"): "micro_f1_happy_sad_angry",
+    }
+    assert ExperimentConfig.load(tmp_path / "exp" / "config.yaml").root_of("emocontext") == str(tmp_path / "emocontext")
+    (tmp_path / "config.yaml").write_text(json.dumps(config | {"data_root": {"iemocap": "isear.csv"}}))
+    with pytest.raises(ConfigError, match="data_root names 'iemocap', which is not in benchmarks"):
+        ExperimentConfig.load(tmp_path / "config.yaml")

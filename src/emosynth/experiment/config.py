@@ -40,7 +40,7 @@ class ExperimentConfig(BaseModel):
     training: TrainingArguments = TrainingArguments()
     max_length: dict[str, int] = {}
     backbone: str | None = None
-    data_root: str | None = None
+    data_root: str | dict[str, str] | None = None  # one folder, or each benchmark's own copy (ISEAR: the CSV)
     save_models: bool = False
 
     @field_validator("name")
@@ -111,6 +111,12 @@ class ExperimentConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _roots(self) -> ExperimentConfig:
+        if isinstance(self.data_root, dict) and (unknown := set(self.data_root) - set(self.benchmarks)):
+            raise ValueError(f"data_root names '{sorted(unknown)[0]}', which is not in benchmarks")
+        return self
+
+    @model_validator(mode="after")
     def _complete(self) -> ExperimentConfig:
         if any(r != "real" for r in self.regimes):
             missing = [b for b in self.benchmarks if not self.synthetic.get(b)]
@@ -131,7 +137,15 @@ class ExperimentConfig(BaseModel):
         config.synthetic = {
             b: {name: str(_resolve(path, p)) for name, p in sets.items()} for b, sets in config.synthetic.items()
         }
+        if isinstance(config.data_root, dict):
+            config.data_root = {b: str(_resolve(path, p, "data_root")) for b, p in config.data_root.items()}
+        elif config.data_root is not None:
+            config.data_root = str(_resolve(path, config.data_root, "data_root"))
         return config
+
+    def root_of(self, benchmark: str) -> str | None:
+        """Where ``benchmark`` is read from (None: the shared data folder, see ``emosynth.data.paths``)."""
+        return self.data_root.get(benchmark) if isinstance(self.data_root, dict) else self.data_root
 
     def cells(self) -> list[Cell]:
         """Every run of the grid, in a stable order (benchmark, model, treatment, seed)."""
@@ -146,13 +160,13 @@ class ExperimentConfig(BaseModel):
         return out
 
 
-def _resolve(config_path: Path, p: str) -> Path:
+def _resolve(config_path: Path, p: str, what: str = "synthetic dataset") -> Path:
     """A dataset path: absolute, else from the config's folder, else from the current directory."""
     base, path = config_path.parent, Path(p)
     for candidate in (path,) if path.is_absolute() else (base / path, path):
-        if candidate.is_file():
+        if candidate.is_file() or (what == "data_root" and candidate.exists()):
             return candidate.resolve()
-    raise ConfigError(f"{config_path}: synthetic dataset {p} not found (relative to the config or here)")
+    raise ConfigError(f"{config_path}: {what} {p} not found (relative to the config or here)")
 
 
 @dataclass(frozen=True)

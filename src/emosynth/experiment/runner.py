@@ -47,7 +47,7 @@ def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
         train_size=config.train_size,
         backbone=config.backbone,
         max_length=config.max_length.get(cell.model),
-        data_root=config.data_root,
+        data_root=config.root_of(cell.benchmark),
         save_model=config.save_models,
         training=config.training,
     )
@@ -59,7 +59,7 @@ def settings(config: ExperimentConfig) -> dict[str, Any]:
         "training": config.training.identity(),
         "max_length": config.max_length,
         "backbone": config.backbone,
-        "data_root": config.data_root,
+        "data_root": {b: config.root_of(b) for b in config.benchmarks},
         "train_size": config.train_size,
     }
 
@@ -154,6 +154,9 @@ def run_experiment(
         # directory when inside it, so a committed experiment reads the same in another checkout
         resolved = config.model_dump()
         resolved["synthetic"] = {b: {k: shown(p) for k, p in sets.items()} for b, sets in config.synthetic.items()}
+        if config.data_root is not None:
+            roots = config.data_root
+            resolved["data_root"] = {b: shown(p) for b, p in roots.items()} if isinstance(roots, dict) else shown(roots)
         saved.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
     # seed by seed: a run stopped part-way has whole blocks (every regime of a benchmark x model x seed) to test
     todo = sorted((c for c in cells if finished(c, root) is None), key=lambda c: c.seed)
