@@ -331,6 +331,10 @@ def test_with_a_rater_calls_come_in_rounds_until_n_are_accepted_and_only_accepte
     assert len(llm.context_prompts) == d["stages"]["context"]["calls"] == 3 and d["contextual_examples"] == 3
     for prompt in llm.context_prompts:
         assert prompt.count(" says: ") == 1 and ' says: "Well, that makes' in prompt
+    # rounds of at most `round_calls` new calls: here one call at a time, so the second round stops at 2 accepted
+    one_by_one = config.model_copy(update={"round_calls": 1})
+    d = PillarsSynthesizer(one_by_one, Recording(), [passage], rater=ConfirmsWell()).run(tmp_path / "o.jsonl").to_dict()
+    assert d["stages"]["utterances"]["calls"] == 2 and d["contextless_examples"] == 2
     # a call limit stops the rounds where it is
     capped = config.model_copy(update={"n": 50, "max_calls": 4})
     d = PillarsSynthesizer(capped, llm, [passage], rater=ConfirmsWell()).run(out).to_dict()

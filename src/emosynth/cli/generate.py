@@ -130,6 +130,10 @@ def generate_pillars(
         int | None, typer.Option(help="Of a call's accepted utterances, how many get a context (1).")
     ] = None,
     max_calls: Annotated[int | None, typer.Option(help="Most utterance calls, with a rater (4 n / per-call).")] = None,
+    round_calls: Annotated[
+        int | None,
+        typer.Option(help="New utterance calls per round, with a rater; each round is kept (60)."),
+    ] = None,
     passage_words: Annotated[int | None, typer.Option(help="Longest passage in words (300).")] = None,
     max_characters: Annotated[int | None, typer.Option(help="Characters taken per passage (4).")] = None,
     calls_per_passage: Annotated[int | None, typer.Option(help="Utterance calls per passage (4).")] = None,
@@ -161,6 +165,7 @@ def generate_pillars(
             per_call=per_call,
             contexts_per_call=contexts_per_call,
             max_calls=max_calls,
+            round_calls=round_calls,
             passage_words=passage_words,
             max_characters=max_characters,
             calls_per_passage=calls_per_passage,

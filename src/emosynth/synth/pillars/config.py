@@ -61,6 +61,9 @@ class PillarsConfig(BaseModel):
     decoding: Literal["template", "schema"] = "template"
     max_attempts: int = Field(3, ge=1, le=20)
     max_calls: int | None = Field(None, ge=1, description="utterance calls at most (with a rater)")
+    # new utterance calls per round at most (with a rater): a round's examples are rated, given contexts and written
+    # before the next round starts, so a long run keeps producing examples (and a stopped one has them)
+    round_calls: int = Field(60, ge=1)
     temperature: float = Field(0.9, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     repeat_penalty: float = Field(1.1, ge=1.0, le=2.0)
@@ -109,10 +112,10 @@ class PillarsConfig(BaseModel):
     def next_round(self, made: int, accepted: int) -> int:
         """Utterance calls after a round of ``made`` calls that gave ``accepted`` examples: enough for the ones still
         missing at the acceptance per call so far (plus a tenth), twice as many when none was accepted; at most
-        ``call_limit``."""
+        ``round_calls`` more and ``call_limit`` in all."""
         per_call = accepted / made
         wanted = made + math.ceil(1.1 * (self.n - accepted) / per_call) if per_call else 2 * made
-        return min(max(wanted, made + 1), self.call_limit)
+        return min(max(wanted, made + 1), made + self.round_calls, self.call_limit)
 
     @classmethod
     def create(cls, **values) -> PillarsConfig:

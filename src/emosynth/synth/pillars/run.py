@@ -99,7 +99,8 @@ class PillarsSynthesizer:
         self.given_up = {obj["id"] for _, obj in _lines(files["rejected"])}
         rater = MemoRater(self.rater) if self.rater is not None else None
         with JsonlWriter(files["rejected"]) as rejected:
-            planned = self.config.calls if rater is None else min(self.config.calls, self.config.call_limit)
+            config = self.config
+            planned = config.calls if rater is None else min(config.calls, config.round_calls, config.call_limit)
             while True:
                 characters = self._characters(files["characters"], rejected, summary, planned)
                 done = self._utterances(characters, files["utterances"], rejected, summary, planned)
