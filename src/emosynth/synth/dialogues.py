@@ -20,6 +20,7 @@ from emosynth.errors import ConfigError
 from emosynth.judge import Chooser
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
 from emosynth.records import Dialogue, Rejection
+from emosynth.synth.attempts import GaveUp, waves
 from emosynth.synth.config import IDENTITY_FIELDS, LEGACY, SAMPLING_FIELDS, DialogueConfig
 from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
@@ -256,31 +257,25 @@ class DialogueSynthesizer:
         return summary
 
     def _attempt_waves(self, pending: list[DialogueSpec], summary: RunSummary) -> Iterator[tuple[str, Any]]:
-        """Attempt k of every still-failing dialogue is one wave; a backend may answer a wave concurrently."""
-        failures: dict[str, list[dict[str, str]]] = {s.id: [] for s in pending}
-        for attempt in range(self.config.max_attempts):
-            if not pending:
-                return
-            requests = [self.request(s, attempt, (failures[s.id] or [None])[-1]) for s in pending]
-            retry = []
-            for i, completion in self.backend.complete_many(requests):
-                spec = pending[i]
-                summary.attempts += 1
-                summary.cached_responses += completion.cached
-                summary.prompt_tokens += completion.prompt_tokens
-                summary.completion_tokens += completion.completion_tokens
-                summary.forced_tokens += completion.extra.get("forced_tokens", 0)
-                summary.redraws += completion.extra.get("redraws", 0)
-                summary.generation_seconds += completion.seconds
-                try:
-                    yield "accepted", self.to_dialogue(spec, completion, requests[i].seed, attempt)
-                except InvalidOutput as exc:
-                    summary.rejections_by_reason[exc.reason] += 1
-                    failures[spec.id].append(
-                        {"reason": exc.reason, "detail": exc.detail, "output": completion.text[:2000]}
-                    )
-                    if attempt + 1 < self.config.max_attempts:
-                        retry.append(spec)
-                    else:
-                        yield "rejected", Rejection(spec.id, spec.index, exc.reason, failures[spec.id])
-            pending = sorted(retry, key=lambda s: s.index)
+        """Attempt k of every still-failing dialogue is one wave (``synth.attempts.waves``)."""
+
+        def answered(completion: Completion, reason: str | None) -> None:
+            summary.attempts += 1
+            summary.cached_responses += completion.cached
+            summary.prompt_tokens += completion.prompt_tokens
+            summary.completion_tokens += completion.completion_tokens
+            summary.forced_tokens += completion.extra.get("forced_tokens", 0)
+            summary.redraws += completion.extra.get("redraws", 0)
+            summary.generation_seconds += completion.seconds
+            if reason:
+                summary.rejections_by_reason[reason] += 1
+
+        def parse(spec: DialogueSpec, completion: Completion, request: ChatRequest, attempt: int) -> Dialogue:
+            return self.to_dialogue(spec, completion, request.seed, attempt)
+
+        attempts = self.config.max_attempts
+        for spec, result in waves(self.backend, pending, self.request, parse, attempts, answered):
+            if isinstance(result, GaveUp):
+                yield "rejected", Rejection(spec.id, spec.index, result.reason, result.failures)
+            else:
+                yield "accepted", result

@@ -1,5 +1,5 @@
-"""Attempts in waves: every item's first attempt in one call of ``complete_many``, then the retries of those that
-failed, and so on; a backend answers a wave concurrently where it can (parallel sequences, replicas, requests)."""
+"""A Pillars stage's attempts (``synth.attempts.waves``) with its progress bar and counts: an item is a tuple whose
+first field is its id; one given up becomes a ``Rejection`` with the id ``<stage>:<id>``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 
 from emosynth.llm.base import ChatRequest, Completion, LLMBackend
 from emosynth.records import Rejection
-from emosynth.synth.parse import InvalidOutput
+from emosynth.synth.attempts import GaveUp
+from emosynth.synth.attempts import waves as attempt_waves
 from emosynth.synth.pillars.summary import StageCount
-
-Parser = Callable[[Any, Completion], Any]
 
 
 def waves(
@@ -19,41 +18,30 @@ def waves(
     stage: str,
     items: list[tuple],
     request: Callable[[Any, int], ChatRequest],
-    parse: Parser,
+    parse: Callable[[Any, Completion], Any],
     attempts: int,
     count: StageCount,
     progress: bool = False,
 ) -> Iterator[tuple[Any, Any]]:
-    """Attempt k of every still-failing item is one wave (answered concurrently where the backend can); yields
-    ``(item, parsed)`` for each success and ``(item, Rejection)`` for an item that failed its last attempt (its id
-    ``<stage>:<item[0]>``)."""
+    """Yields ``(item, parsed)`` for each success and ``(item, Rejection)`` for an item that failed its last
+    attempt; ``request(item, attempt)`` and ``parse(item, completion)`` are the stage's own."""
     from tqdm.auto import tqdm
 
-    failures: dict[int, list[dict[str, str]]] = {id(item): [] for item in items}
+    def answered(completion: Completion, reason: str | None) -> None:
+        count.add(completion)
+        if reason:
+            count.rejected_attempts[reason] += 1
+
+    def ask(item: tuple, attempt: int, _failure: dict[str, str] | None) -> ChatRequest:
+        return request(item, attempt)
+
+    def read(item: tuple, completion: Completion, _request: ChatRequest, _attempt: int) -> Any:
+        return parse(item, completion)
+
     with tqdm(total=len(items), desc=stage, disable=not progress or not items, dynamic_ncols=True) as bar:
-        yield from _attempts(backend, stage, items, request, parse, attempts, count, failures, bar)
-
-
-def _attempts(backend, stage, items, request, parse, attempts, count, failures, bar) -> Iterator[tuple[Any, Any]]:
-    for attempt in range(attempts):
-        if not items:
-            return
-        retry = []
-        for i, completion in backend.complete_many([request(item, attempt) for item in items]):
-            item = items[i]
-            count.add(completion)
-            try:
-                parsed = parse(item, completion)
-            except InvalidOutput as exc:
-                count.rejected_attempts[exc.reason] += 1
-                failures[id(item)].append({"reason": exc.reason, "detail": exc.detail, "output": completion.text[:500]})
-                if attempt + 1 < attempts:
-                    retry.append(item)
-                else:
-                    count.failed[exc.reason] += 1
-                    bar.update(1)
-                    yield item, Rejection(f"{stage}:{item[0]}", -1, exc.reason, failures[id(item)])
-                continue
+        for item, result in attempt_waves(backend, items, ask, read, attempts, answered, kept_chars=500):
             bar.update(1)
-            yield item, parsed
-        items = retry
+            if isinstance(result, GaveUp):
+                count.failed[result.reason] += 1
+                result = Rejection(f"{stage}:{item[0]}", -1, result.reason, result.failures)
+            yield item, result
