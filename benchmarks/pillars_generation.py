@@ -17,8 +17,12 @@ With ``--rater`` (the classifier the sample was rated with), its ceiling on real
 per-label recall on a label-balanced sample (20 examples per label), at the rater's own per-label thresholds (tuned
 on dev, so the sample is drawn from test) or else at the run's label threshold (sample from dev).
 
+With ``--llm-fidelity`` (the report of ``emosynth verify DATA --llm``), the LLM rater's own figures are added under
+``llm_rater``: how many of the sample's examples it confirms, and its ceiling on a label-balanced sample of real
+GoEmotions dev (``--ceiling-per-label`` examples per label; nothing of it was tuned on dev).
+
     .venv/bin/python benchmarks/pillars_generation.py [--summary data/samples/pillars.summary.json] [--rater RUN/model]
-        [--cache runs/pillars/pillars.cache.sqlite]
+        [--cache runs/pillars/pillars.cache.sqlite] [--llm-fidelity runs/pillars_llm_rater.fidelity.json]
 """
 
 import argparse
@@ -78,6 +82,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pillars_generation.json")
     parser.add_argument("--rater", default=None, help="classifier whose ceiling on GoEmotions dev to add")
     parser.add_argument("--cache", type=Path, default=None, help="count the cost from this response cache")
+    parser.add_argument("--llm-fidelity", type=Path, default=None, help="report of `emosynth verify DATA --llm`")
     args = parser.parse_args()
     summary = json.loads(args.summary.read_text())
     config = json.loads(args.summary.with_name("pillars.config.json").read_text())
@@ -125,6 +130,19 @@ def main() -> None:
         result["rater_ceiling"]["real"] = f"goemotions:{split}"
     elif "rater_ceiling" in previous and previous.get("rater") == result["rater"]:
         result["rater_ceiling"] = previous["rater_ceiling"]
+    if args.llm_fidelity:
+        report = json.loads(args.llm_fidelity.read_text())
+        judge = report["judges"]["llm"]
+        result["llm_rater"] = {
+            "rater": judge["model"],
+            "examples": report["data"],
+            "confirmed": judge["agreement"]["confirmed"],
+            "of": judge["agreement"]["n"],
+            "ceiling": judge["ceiling"],
+            "measured": time.strftime("%Y-%m-%d", time.localtime(args.llm_fidelity.stat().st_mtime)),
+        }
+    elif "llm_rater" in previous:
+        result["llm_rater"] = previous["llm_rater"]
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
 

@@ -75,10 +75,11 @@ def ceiling_source(rater: Rater, ceiling_from: str | None) -> tuple[str | None, 
             log.warning("the classifier's thresholds were tuned on dev; its ceiling on %s reads high", ceiling_from)
         return ceiling_from, "given"
     if rater.taxonomy.name not in EXAMPLE_BENCHMARKS:
-        return None, "no real benchmark with the classifier's labels"
+        return None, "no real benchmark with the rater's labels"
     if tuned:
         return f"{rater.taxonomy.name}:test", "test split: the classifier's thresholds were tuned on dev"
-    return f"{rater.taxonomy.name}:dev", "dev split: the classifier has no tuned thresholds"
+    untuned = "the classifier has no tuned thresholds" if rater.name == "classifier" else "nothing was tuned on it"
+    return f"{rater.taxonomy.name}:dev", f"dev split: {untuned}"
 
 
 def example_fidelity_report(
