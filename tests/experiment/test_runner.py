@@ -202,6 +202,26 @@ def test_sizes_give_nested_subsets_and_controls_keep_texts_or_take_real_turns(to
         "synthetic->real:n6": 18,
         "synthetic->real:shuffled": 18,
     }
+    # the transfer curve: sizes in dialogues (0: real only), the control named, selection read from the config
+    from emosynth.experiment.curve import curve_points, selection_of
+    from emosynth.report.build import build_report, curve_plot
+
+    points = curve_points(ExperimentConfig.load(toy_experiment), rows)
+    got = sorted((p["dataset"] or "", p["synthetic_size"], p["control"], p["selection"]) for p in points)
+    assert got == [
+        ("", 0, "none", "none"),
+        ("n3", 3, "none", "none"),
+        ("n6", 6, "none", "none"),
+        ("shuffled", 6, "shuffled-labels", "none"),
+    ]
+    assert all(p["weighted_f1"] == round(r["score"], 4) for p, r in zip(points, rows))
+    assert curve_plot(points).startswith(b"\x89PNG") and curve_plot([p for p in points if not p["dataset"]]) is None
+    (tmp_path / "bon.config.json").write_text('{"best_of": 4}')
+    assert selection_of(str(tmp_path / "bon.jsonl")) == "best-of-n"
+    assert selection_of(str(tmp_path / "x.jsonl")) == "none"
+    build_report(tmp_path / "curve", semantic=False)
+    assert "![transfer curve](plots/curve.png)" in (tmp_path / "curve" / "report.md").read_text()
+    assert (tmp_path / "curve" / "plots" / "curve.png").is_file()
     # the controls themselves: the same texts with the labels permuted, or as many real turns
     meld = get_taxonomy("meld")
     synthetic = turn_items(read_dialogues(tmp_path / "synthetic.jsonl")[:6], meld)

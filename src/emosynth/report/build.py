@@ -2,8 +2,9 @@
 
 Sections: dataset cards (model, prompt version, counts, rejection reasons of every synthetic dataset),
 quality tables and plots (label distributions side by side, semantic diversity per label), label fidelity
-when ``verify`` reports are there, the F1 table (mean and spread over seeds) and the Friedman result
-with its critical-difference diagram.
+when ``verify`` reports are there, the F1 table (mean and spread over seeds), the transfer curve when the
+experiment has ``sizes`` or ``controls`` (``experiment.curve``) and the Friedman result with its critical-difference
+diagram.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from emosynth.data.io import sidecar
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
 from emosynth.experiment.config import ExperimentConfig
+from emosynth.experiment.curve import curve_points
 from emosynth.experiment.runner import collect
 from emosynth.experiment.stats import cd_diagram
 from emosynth.report.tables import table_rows
 from emosynth.review.summary import human_figures
 
 log = logging.getLogger(__name__)
+MARKERS = {"shuffled-labels": "x", "real-warm-start": "^"}  # the transfer curve's controls
 
 
 def dataset_card(name: str, path: str) -> dict[str, Any]:
@@ -114,8 +117,6 @@ def f1_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def grouped_bars(labels: list[str], series: list[tuple[str, list[float]]], ylabel: str, title: str) -> bytes:
     """One group of bars per label, one bar per series; PNG bytes."""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -131,11 +132,58 @@ def grouped_bars(labels: list[str], series: list[tuple[str, list[float]]], ylabe
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
+    return png(fig)
+
+
+def png(fig) -> bytes:
+    """The figure as PNG bytes (closed afterwards)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return buf.getvalue()
+
+
+def curve_plot(points: list[dict[str, Any]]) -> bytes | None:
+    """Mean score (error bars: the spread over seeds) against synthetic size, one panel per benchmark and model, one
+    line per selection; controls as separate markers, set a little apart where they share a size. PNG bytes; None
+    without points beyond real only."""
+    if not any(p["synthetic_size"] for p in points):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = sorted({(p["benchmark"], p["model"]) for p in points})
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
+    for ax, (benchmark, model) in zip(axes[0], panels):
+        groups: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+        mine = [p for p in points if (p["benchmark"], p["model"]) == (benchmark, model)]
+        for p in mine:
+            group = ("none", "none") if p["synthetic_size"] == 0 else (p["selection"], p["control"])
+            groups[group][p["synthetic_size"]].append(p[p["metric"]])
+        real = groups.get(("none", "none"), {}).get(0)
+        for (selection, control), by_size in sorted(groups.items()):
+            if control == "none":
+                by_size = ({0: real} if real and 0 not in by_size else {}) | by_size  # every line starts at 0
+            sizes = sorted(by_size)
+            means = [statistics.mean(by_size[s]) for s in sizes]
+            spread = [statistics.stdev(by_size[s]) if len(by_size[s]) > 1 else 0.0 for s in sizes]
+            name = f"selection {selection}" if control == "none" else f"control: {control} ({selection})"
+            name = "real only" if sizes == [0] else name
+            style = {"marker": "o"} if control == "none" else {"marker": MARKERS.get(control, "s"), "linestyle": ""}
+            shift = 0.015 * max(by_size) * (list(MARKERS).index(control) * 2 - 1) if control in MARKERS else 0.0
+            ax.errorbar([x + shift for x in sizes], means, yerr=spread, capsize=3, label=name, **style)
+        ax.set_xlabel("synthetic records pre-trained on")
+        ax.set_ylabel(mine[0]["metric"])
+        ax.set_title(f"{benchmark} / {model}", fontsize=10)
+        ax.legend(fontsize=7)
+    return png(fig)
 
 
 def label_plot(benchmark: str, reports: list[dict[str, Any]]) -> bytes:
@@ -179,6 +227,8 @@ def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
 
     if cd_diagram(stats, plots_dir / "cd_diagram.png"):
         keep("cd_diagram.png", (plots_dir / "cd_diagram.png").read_bytes())
+    if config.sizes or config.controls:
+        keep("curve.png", curve_plot(curve_points(config, rows)))
     qual = quality(config, root, semantic)
     for benchmark, reports in qual.items():
         keep(f"labels_{benchmark}.png", label_plot(benchmark, reports))

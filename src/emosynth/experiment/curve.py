@@ -1,0 +1,61 @@
+"""The transfer curve: the real-test score against the size of the synthetic set pre-trained on.
+
+A point is one finished run: its synthetic size in records (dialogues or examples; 0 for real only), whether the
+data was made with best-of-n turn selection (``selection``, read from the dataset's ``.config.json`` sidecar) and
+whether it was a control (``control``: the experiment's ``controls``). ``benchmarks/transfer_curve.py`` writes the
+points as JSON; ``emosynth report`` draws them (``report.build.curve_plot``) for experiments with ``sizes`` or
+``controls``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from emosynth.data.io import sidecar
+from emosynth.experiment.config import ExperimentConfig
+
+CURVE_REGIMES = ("real", "synthetic->real")
+
+
+@cache
+def selection_of(path: str) -> str:
+    """``best-of-n`` when the dataset at ``path`` was generated choosing among several candidates per turn, else
+    ``none`` (also for data without a generation config)."""
+    config = sidecar(Path(path), "config.json")
+    if not config.is_file():
+        return "none"
+    return "best-of-n" if json.loads(config.read_text(encoding="utf-8")).get("best_of", 1) > 1 else "none"
+
+
+@cache
+def records_in(path: str) -> int:
+    """Records (non-empty lines) in a JSONL file."""
+    with open(path, encoding="utf-8") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def curve_points(config: ExperimentConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One point per finished run of a curve regime (real, synthetic->real), in the rows' order."""
+    points = []
+    for r in rows:
+        if r["regime"] not in CURVE_REGIMES:
+            continue
+        dataset, path = r["dataset"], config.synthetic.get(r["benchmark"], {}).get(r["dataset"] or "")
+        size = 0 if path is None else min(config.sizes.get(dataset, records_in(path)), records_in(path))
+        points.append(
+            {
+                "benchmark": r["benchmark"],
+                "model": r["model"],
+                "dataset": dataset,
+                "synthetic_size": size,
+                "selection": "none" if path is None else selection_of(path),
+                "control": config.controls.get(dataset, "none") if dataset else "none",
+                "seed": r["seed"],
+                "metric": r["metric"],
+                r["metric"]: round(r["score"], 4),
+            }
+        )
+    return points
