@@ -11,7 +11,9 @@ invocation rows, under ``earlier_samples``.
 A run stopped before its end writes no summary; with ``--cache`` (the sample's response cache) the cost is counted
 from the cache instead, which holds every request that was answered, by whichever invocation: calls per stage
 (told by their prompt), generated tokens, and the generating time (the spans between answers, a pause of more than
-10 minutes ending a span).
+10 minutes ending a span). Such a record covers the answers created after the last one a cache record counted
+(``last_answer``), so the cost of a sample made over several sessions adds up, also when its cache was started
+again in between (a record without ``last_answer`` came from an earlier cache: the new cache's answers are added).
 
 With ``--rater`` (the classifier the sample was rated with), its ceiling on real GoEmotions is added: macro-F1 and
 per-label recall on a label-balanced sample (20 examples per label), at the rater's own per-label thresholds (tuned
@@ -52,12 +54,13 @@ def row(summary: dict) -> dict:
 STAGE_MARKERS = {"characters": "List up to", "utterances": "different things", "context": " says: "}
 
 
-def from_cache(path: Path) -> dict:
-    """The cost of every answered request in a response cache (see the module docstring)."""
+def from_cache(path: Path, after: float = 0.0) -> dict:
+    """The cost of the requests answered after ``after`` (a time stamp) in a response cache (see the docstring)."""
     import sqlite3
 
     with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT request, response, created FROM responses ORDER BY created").fetchall()
+        query = "SELECT request, response, created FROM responses WHERE created > ? ORDER BY created"
+        rows = db.execute(query, (after,)).fetchall()
     per_stage = {name: 0 for name in STAGE_MARKERS} | {"other": 0}
     tokens, seconds, last = 0, 0.0, None
     for request, response, created in rows:
@@ -73,6 +76,7 @@ def from_cache(path: Path) -> dict:
         "calls_per_stage": per_stage,
         "generated_tokens": tokens,
         "wall_seconds": round(seconds, 1),
+        "last_answer": rows[-1][2] if rows else after,
     }
 
 
@@ -93,8 +97,10 @@ def main() -> None:
         earlier.append({k: v for k, v in previous.items() if k not in ("runs", "earlier_samples")})
         previous = {"runs": []}
     runs = previous["runs"]
-    if args.cache is not None:  # every answered request of the sample: the runs are replaced by one record
-        runs[:] = [from_cache(args.cache) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}]
+    if args.cache is not None:  # the answers no earlier cache record counted
+        counted = from_cache(args.cache, max((r.get("last_answer", 0.0) for r in runs), default=0.0))
+        if counted["llm_calls"]:
+            runs.append(counted | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()})
     elif summary["llm_calls"] and not any({k: r.get(k) for k in row(summary)} == row(summary) for r in runs):
         this = row(summary) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}
         runs.append(this)  # an invocation without calls only re-filtered or re-rated the sample
