@@ -51,12 +51,14 @@ def test_agreement_counts_confirmed_targets_and_recall_per_label(joy_only):
 
 
 def test_the_ceiling_is_taken_on_test_when_thresholds_were_tuned_on_dev():
-    tuned = SimpleNamespace(taxonomy=GO, thresholds=[0.5] * 28)
-    untuned = SimpleNamespace(taxonomy=GO, thresholds=None)
+    tuned = SimpleNamespace(name="classifier", taxonomy=GO, thresholds=[0.5] * 28)
+    untuned = SimpleNamespace(name="classifier", taxonomy=GO, thresholds=None)
+    llm = SimpleNamespace(name="llm", taxonomy=GO, thresholds=None)
     assert ceiling_source(tuned, None)[0] == "goemotions:test"
-    assert ceiling_source(untuned, None)[0] == "goemotions:dev"
+    assert ceiling_source(untuned, None) == ("goemotions:dev", "dev split: the classifier has no tuned thresholds")
+    assert ceiling_source(llm, None) == ("goemotions:dev", "dev split: nothing was tuned on it")
     assert ceiling_source(tuned, "mine.jsonl") == ("mine.jsonl", "given")
-    assert ceiling_source(SimpleNamespace(taxonomy=get_taxonomy("meld"), thresholds=None), None)[0] is None
+    assert ceiling_source(SimpleNamespace(name="llm", taxonomy=get_taxonomy("meld"), thresholds=None), None)[0] is None
 
 
 def test_examples_take_the_llm_only_when_asked_and_no_dialogue_filter(tmp_path):
