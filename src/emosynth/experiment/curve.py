@@ -10,7 +10,6 @@ points as JSON; ``emosynth report`` draws them (``report.build.curve_plot``) for
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from emosynth.experiment.config import ExperimentConfig
 CURVE_REGIMES = ("real", "synthetic->real")
 
 
-@cache
 def selection_of(path: str) -> str:
     """``best-of-n`` when the dataset at ``path`` was generated choosing among several candidates per turn, else
     ``none`` (also for data without a generation config)."""
@@ -30,7 +28,6 @@ def selection_of(path: str) -> str:
     return "best-of-n" if json.loads(config.read_text(encoding="utf-8")).get("best_of", 1) > 1 else "none"
 
 
-@cache
 def records_in(path: str) -> int:
     """Records (non-empty lines) in a JSONL file."""
     with open(path, encoding="utf-8") as f:
@@ -39,19 +36,22 @@ def records_in(path: str) -> int:
 
 def curve_points(config: ExperimentConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One point per finished run of a curve regime (real, synthetic->real), in the rows' order."""
+    paths = {p for sets in config.synthetic.values() for p in sets.values()}
+    known = {p: (records_in(p), selection_of(p)) for p in paths}  # each file read once per call
     points = []
     for r in rows:
         if r["regime"] not in CURVE_REGIMES:
             continue
         dataset, path = r["dataset"], config.synthetic.get(r["benchmark"], {}).get(r["dataset"] or "")
-        size = 0 if path is None else min(config.sizes.get(dataset, records_in(path)), records_in(path))
+        records, selection = known[path] if path is not None else (0, "none")
+        size = min(config.sizes.get(dataset, records), records)
         points.append(
             {
                 "benchmark": r["benchmark"],
                 "model": r["model"],
                 "dataset": dataset,
                 "synthetic_size": size,
-                "selection": "none" if path is None else selection_of(path),
+                "selection": selection,
                 "control": config.controls.get(dataset, "none") if dataset else "none",
                 "seed": r["seed"],
                 "metric": r["metric"],
