@@ -138,9 +138,10 @@ class ExperimentConfig(BaseModel):
             b: {name: str(_resolve(path, p)) for name, p in sets.items()} for b, sets in config.synthetic.items()
         }
         if isinstance(config.data_root, dict):
-            config.data_root = {b: str(_resolve(path, p, "data_root")) for b, p in config.data_root.items()}
+            roots = config.data_root.items()
+            config.data_root = {b: str(_resolve(path, p, "data_root", folder=True)) for b, p in roots}
         elif config.data_root is not None:
-            config.data_root = str(_resolve(path, config.data_root, "data_root"))
+            config.data_root = str(_resolve(path, config.data_root, "data_root", folder=True))
         return config
 
     def root_of(self, benchmark: str) -> str | None:
@@ -160,11 +161,11 @@ class ExperimentConfig(BaseModel):
         return out
 
 
-def _resolve(config_path: Path, p: str, what: str = "synthetic dataset") -> Path:
-    """A dataset path: absolute, else from the config's folder, else from the current directory."""
+def _resolve(config_path: Path, p: str, what: str = "synthetic dataset", folder: bool = False) -> Path:
+    """A dataset path (a folder too when ``folder``): absolute, else from the config's folder, else from here."""
     base, path = config_path.parent, Path(p)
     for candidate in (path,) if path.is_absolute() else (base / path, path):
-        if candidate.is_file() or (what == "data_root" and candidate.exists()):
+        if candidate.is_file() or (folder and candidate.is_dir()):
             return candidate.resolve()
     raise ConfigError(f"{config_path}: {what} {p} not found (relative to the config or here)")
 

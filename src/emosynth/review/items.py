@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from emosynth.data.io import numbered_records
@@ -50,12 +51,15 @@ class Queue:
     kind: str  # "dialogues" | "examples"
     items: tuple[Item, ...]
 
+    @cached_property
+    def _by_key(self) -> dict[str, Item]:
+        return {item.key: item for item in self.items}
+
     def find(self, key: str) -> Item:
         """The item with that key, or an error naming it."""
-        for item in self.items:
-            if item.key == key:
-                return item
-        raise ConfigError(f"{self.path}: no item '{key}' in this review's queue")
+        if (item := self._by_key.get(key)) is None:
+            raise ConfigError(f"{self.path}: no item '{key}' in this review's queue")
+        return item
 
 
 def _units(path: Path) -> tuple[Taxonomy, str, list[list[Item]]]:
