@@ -93,15 +93,20 @@ def test_cli_verify_examples_reports_confirmation_next_to_the_ceiling(joy_only, 
 
 
 @pytest.mark.slow
-def test_the_llm_rates_examples_beside_the_classifier_when_asked(smollm, joy_only):
+def test_the_llm_rates_examples_beside_the_classifier_and_combined_with_it_when_asked(smollm, joy_only):
     from emosynth.quality.verify import verify_examples
 
     settings = VerifySettings(ceiling_from=str(PILLARS), ceiling_per_label=1)
     report = verify_examples(read_examples(PILLARS), settings, joy_only, smollm)
-    assert set(report["judges"]) == {"classifier", "llm"} and report["kind"] == "examples"
+    assert set(report["judges"]) == {"classifier", "llm", "combined"} and report["kind"] == "examples"
     llm = report["judges"]["llm"]
     assert llm["model"].startswith("llm:") and llm["agreement"]["n"] == 6 and llm["threshold"] == 0.3
     assert report["judges"]["classifier"]["agreement"]["confirmed_count"] == 2  # the classifier's entry is kept
+    combined = report["judges"]["combined"]
+    assert combined["model"] == f"{report['judges']['classifier']['model']} + {llm['model']}"
+    assert combined["threshold"] == "per label, the mean of its raters' cut-offs"
+    # joy's cut-off is the mean of 0.0 (the classifier's) and 0.3: half the classifier's sigmoid alone passes it
+    assert combined["agreement"]["per_label"]["joy"] == 1.0 and combined["ceiling"]["recall_per_label"]["joy"] == 1.0
 
 
 @pytest.mark.skipif(SHARED is None or not (SHARED / "goemotions").is_dir(), reason="no GoEmotions here")

@@ -101,7 +101,7 @@ def example_fidelity_report(
         "agreement": agreement,
         "taxonomy": rater.taxonomy.name,
         "model": rater.identity,
-        "threshold": "per label, the classifier's own" if tuned else threshold,
+        "threshold": getattr(rater, "cutoff_note", None) or ("per label, the classifier's own" if tuned else threshold),
         "ceiling": None,
     }
     source, why = ceiling_source(rater, ceiling_from)

@@ -134,6 +134,7 @@ class CombinedRater:
     of the raters' cut-offs (each rater's own thresholds, or ``threshold``)."""
 
     name = "combined"
+    cutoff_note = "per label, the mean of its raters' cut-offs"
 
     def __init__(self, raters: list, threshold: float):
         if len({r.taxonomy.name for r in raters}) != 1:

@@ -157,8 +157,9 @@ def verify_examples(
     examples: list[Example], settings: VerifySettings, classifier: str | Path | None, llm: LLMBackend | None
 ) -> dict[str, Any]:
     """Each rater's confirmation of the examples' labels, next to its ceiling (``example_fidelity``): the classifier
-    (``ClassifierRater``) and/or the LLM (``LLMRater``, blind to the target)."""
-    from emosynth.quality.raters import ClassifierRater, LLMRater
+    (``ClassifierRater``) and/or the LLM (``LLMRater``, blind to the target), and with both, the two combined
+    (``CombinedRater``, the rater ``generate pillars`` uses when given both; its LLM answers come from the cache)."""
+    from emosynth.quality.raters import ClassifierRater, CombinedRater, LLMRater
 
     s = settings
     raters = [ClassifierRater(str(classifier))] if classifier is not None else []
@@ -166,6 +167,8 @@ def verify_examples(
         raters.append(LLMRater(llm, get_taxonomy(examples[0].taxonomy), seed=s.seed))
     if not raters:
         raise ConfigError("no judge: examples are judged by a classifier (--classifier RUN/model) or the LLM (--llm)")
+    if len(raters) == 2:
+        raters.append(CombinedRater(list(raters), s.threshold))
     report: dict[str, Any] = {}
     for rater in raters:
         one = example_fidelity_report(
