@@ -66,7 +66,9 @@ def main() -> None:
     previous = json.loads(OUT.read_text()) if OUT.exists() else {"experiments": {}}
     experiments = previous["experiments"]
     for name in args.experiments:
-        experiments[name] = collect(name, not args.collect_only) | {"measured": time.strftime("%Y-%m-%d")}
+        # collecting alone trains nothing: the runs keep the date they were measured on
+        measured = experiments.get(name, {}).get("measured") if args.collect_only else None
+        experiments[name] = collect(name, not args.collect_only) | {"measured": measured or time.strftime("%Y-%m-%d")}
     result = {
         "benchmark": "goemotions",
         "metric": "macro_f1 on the test split (5,427 examples); per-label thresholds tuned on dev",
