@@ -1,7 +1,7 @@
 import pytest
 
 from emosynth.errors import ConfigError, UnknownNameError
-from emosynth.taxonomy import builtin_taxonomies, get_taxonomy
+from emosynth.taxonomy import builtin_taxonomies, get_taxonomy, names_label
 
 
 def test_builtin_sets_have_the_benchmark_labels_in_order():
@@ -94,3 +94,23 @@ def test_yaml_with_bad_ekman_is_rejected(tmp_path):
     f.write_text("labels: [{name: x, ekman: happyness}]\n")
     with pytest.raises(ConfigError, match="ekman 'happyness'"):
         get_taxonomy(f)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("I just realized the door was open", "realization"),
+        ("She is angrier than ever", "anger"),
+        ("Nothing could be sadder", "sadness"),
+        ("It annoys me", "annoyance"),
+        ("I care about you", "caring"),
+        ("Everyone was fearful", "fear"),
+        ("I have never been happier", "joy"),
+        ("He regrets it", "remorse"),
+    ],
+)
+def test_an_inflected_label_word_names_its_label(text, label):
+    from emosynth.text import words
+
+    assert names_label(set(words(text)), label)
+    assert not names_label(set(words(text)), "neutral")

@@ -339,3 +339,68 @@ def test_with_a_rater_calls_come_in_rounds_until_n_are_accepted_and_only_accepte
     capped = config.model_copy(update={"n": 50, "max_calls": 4})
     d = PillarsSynthesizer(capped, llm, [passage], rater=ConfirmsWell()).run(out).to_dict()
     assert d["stages"]["utterances"]["calls"] == 1 and d["contextless_examples"] == 4
+
+
+class ConfirmsAll(ConfirmsWell):
+    """Stands in for a classifier: confirms joy for every text."""
+
+    def rate(self, examples):
+        joy = self.taxonomy.labels.index("joy")
+        return [[float(i == joy) for i in range(28)] for _ in examples]
+
+
+class Spotty(Recording):
+    """The recording storyteller whose replies to some seeds of the utterance stage never parse, whose second
+    context in a reply is always empty, and which stops (as a killed run would) after ``stop_after`` utterance
+    requests."""
+
+    def __init__(self, unreadable_seeds, stop_after=None):
+        super().__init__()
+        self.unreadable, self.stop_after, self.utterance_requests = unreadable_seeds, stop_after, 0
+
+    def complete(self, request):
+        prompt = request.messages[-1]["content"]
+        if "different things" in prompt:
+            self.utterance_requests += 1
+            if self.stop_after is not None and self.utterance_requests > self.stop_after:
+                raise KeyboardInterrupt
+        completion = super().complete(request)
+        if "different things" in prompt and request.seed in self.unreadable:
+            completion.text = "Sure! Here are some lines"
+        elif " says: " in prompt:
+            contexts = json.loads(completion.text)["contexts"]
+            completion.text = json.dumps({"contexts": [c if i % 2 == 0 else "" for i, c in enumerate(contexts)]})
+        return completion
+
+
+def test_what_a_round_gives_up_on_is_not_asked_again_and_every_round_leaves_its_examples(tmp_path):
+    from emosynth.synth.specs import seed_for
+
+    config = PillarsConfig.create(
+        n=4, per_call=3, contexts_per_call=2, calls_per_passage=10, max_attempts=2, targets={"joy": 1}
+    )
+    call_0 = {seed_for(0, "pillars-s0-000000", attempt) for attempt in range(2)}
+    passage, out = Passage("tale/0", "tale", 0, "The fox met the hen."), tmp_path / "pillars.jsonl"
+    # round 1 plans calls 0 and 1: call 0 never parses (2 attempts), call 1 keeps 2 utterances; then the run stops
+    with pytest.raises(KeyboardInterrupt):
+        PillarsSynthesizer(config, Spotty(call_0, stop_after=3), [passage], rater=ConfirmsAll()).run(out)
+    assert len(list(iter_jsonl(out.with_name("pillars_contextless.jsonl")))) == 2  # round 1's examples are kept
+    assert json.loads(sidecar(out, "summary.json").read_text())["contextual_examples"] == 1
+    # resumed: round 2 asks calls 2-4 (at 1 accepted per call, 1.1 x 2 more), not call 0 again nor the context
+    # dropped from call 1's reply (its second context came back empty)
+    llm = Spotty(call_0)
+    llm.calls = 100  # its lines differ from the first storyteller's (they number them by its calls)
+    d = PillarsSynthesizer(config, llm, [passage], rater=ConfirmsAll()).run(out).to_dict()
+    assert llm.utterance_requests == 3 and d["stages"]["utterances"]["failed"] == {}
+    assert d["contextless_examples"] == 8 and d["contextual_examples"] == 4
+    assert len(llm.context_prompts) == 3 and all(p.count(" says: ") == 2 for p in llm.context_prompts)
+    assert d["dropped_contexts"] == {"empty_context": 3}  # this run's; call 1's was counted by the first
+    rejected = [obj for _, obj in iter_jsonl(sidecar(out, "rejected.jsonl"))]
+    assert [r["id"] for r in rejected if r["id"].startswith("utterances:")] == ["utterances:pillars-s0-000000"]
+    dropped = [r for r in rejected if r["id"].startswith("context:")]
+    assert len(dropped) == 4 and {r["reason"] for r in dropped} == {"empty_context"}
+    # the same within one run: nothing given up is asked again in a later round
+    llm, fresh = Spotty(call_0), tmp_path / "fresh" / "pillars.jsonl"
+    d = PillarsSynthesizer(config, llm, [passage], rater=ConfirmsAll()).run(fresh).to_dict()
+    assert llm.utterance_requests == 2 + 1 + 3 and d["stages"]["utterances"]["failed"] == {"unparseable": 1}
+    assert len(llm.context_prompts) == 4 and d["dropped_contexts"] == {"empty_context": 4}

@@ -132,6 +132,11 @@ def write_atomic(path: str | Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def write_records(path: str | Path, records) -> None:
+    """Dialogues or examples (anything with ``to_dict``) as JSONL, replacing ``path`` whole (``write_atomic``)."""
+    write_atomic(path, "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
+
+
 def ensure_writable(path: str | Path) -> None:
     """Fail early, with the path, when ``path`` cannot be appended to (before any model is loaded)."""
     path = Path(path)

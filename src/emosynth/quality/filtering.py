@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from emosynth.data.io import sidecar, write_atomic
+from emosynth.data.io import sidecar, write_atomic, write_records
 from emosynth.errors import ConfigError
 from emosynth.quality.agreement import Verdicts
 from emosynth.records import Dialogue, Turn
@@ -84,7 +84,7 @@ def write_filtered(
     kept, stats = filter_dialogues(verdicts, level, by, max_disagreement)
     output = Path(output)
     stats = stats | {"level": level, "by": list(by or verdicts.judged), "output": str(output)}
-    write_atomic(output, "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in kept))
+    write_records(output, kept)
     record = stats | {"source": str(source) if source else None}
     write_atomic(sidecar(output, "filter.json"), json.dumps(record, indent=1) + "\n")
     return stats

@@ -4,8 +4,8 @@ stage.
 Every stage appends what it accepts to its own JSONL beside the output (``pillars.characters.jsonl``,
 ``pillars.utterances.jsonl``, ``pillars.contexts.jsonl``) and what it gave up on to ``pillars.rejected.jsonl``;
 a rerun skips what is in them, so a killed run loses at most the requests in flight (and those come back from the
-response cache). The example files (``pillars_contextless.jsonl``, ``pillars_contextual.jsonl``) are rebuilt from
-the stage files at the end of every run.
+response cache). The example files (``pillars_contextless.jsonl``, ``pillars_contextual.jsonl``) and the summary
+are rebuilt from the stage files after every round.
 
 Call ``k`` takes passage ``k // calls_per_passage`` of those with characters (seeded order), its characters in
 turn from a seeded one, and the k-th target emotion (balanced: every label once per round, in a seeded order per
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from emosynth.data.io import JsonlWriter, check_resumable, iter_jsonl, sidecar, write_atomic
+from emosynth.data.io import JsonlWriter, check_resumable, iter_jsonl, sidecar, write_atomic, write_records
 from emosynth.judge import Rater
 from emosynth.llm.base import LLMBackend
 from emosynth.records import Character, Example, Passage, Rejection
@@ -30,7 +30,7 @@ from emosynth.synth.parse import InvalidOutput
 from emosynth.synth.pillars import stages
 from emosynth.synth.pillars.attempts import waves
 from emosynth.synth.pillars.config import IDENTITY_FIELDS, PillarsConfig
-from emosynth.synth.pillars.select import MemoRater, apply_filters, contexts_wanted, soft_labels
+from emosynth.synth.pillars.select import MemoRater, apply_filters, candidates, contexts_wanted, soft_labels
 from emosynth.synth.pillars.summary import PillarsSummary
 from emosynth.synth.prompts import load_cues
 from emosynth.synth.specs import rng_for, seed_for
@@ -106,13 +106,12 @@ class PillarsSynthesizer:
                 done = self._utterances(characters, files["utterances"], rejected, summary, planned)
                 contextless = self._contextless(done, rater, summary)
                 contexts = self._contexts(done, contextless, files["contexts"], rejected, summary)
+                self._examples(out, done, contextless, contexts, rater, summary)  # a stopped run keeps them
+                summary.wall_seconds = time.perf_counter() - start
+                write_atomic(sidecar(out, "summary.json"), json.dumps(summary.to_dict(), indent=1) + "\n")
                 planned = self._next_round(planned, done, contextless, characters)
                 if planned is None:
-                    break
-        self._examples(out, done, contextless, contexts, rater, summary)
-        summary.wall_seconds = time.perf_counter() - start
-        write_atomic(sidecar(out, "summary.json"), json.dumps(summary.to_dict(), indent=1) + "\n")
-        return summary
+                    return summary
 
     def _next_round(self, planned: int, done, accepted: list[Example], characters) -> int | None:
         """The utterance calls of the next round (``PillarsConfig.next_round``), None when the run stops: without
@@ -134,6 +133,7 @@ class PillarsSynthesizer:
         ):
             if isinstance(result, Rejection):
                 rejected.write(result.to_dict())
+                self.given_up.add(result.id)  # not asked again in a later round
             else:
                 yield item, result
 
@@ -211,23 +211,12 @@ class PillarsSynthesizer:
         summary.dropped_utterances = Counter(r for call in done.values() for r in call["dropped"])
         return sorted(done.values(), key=lambda r: r["id"])
 
-    def _candidates(self, calls) -> Iterator[tuple[Example, Character]]:
-        """Every utterance of ``calls`` as a context-less example labelled with its target, with its speaker."""
-        for call in calls:
-            character = Character(**call["character"])
-            passage = self.passages[call["passage"]]
-            meta = {"target": call["target"], "passage": passage.id, "story": passage.story}
-            meta |= {"character": character.name}
-            for j, utterance in enumerate(call["utterances"]):
-                uid = f"{call['id']}/{j}"
-                yield Example(uid, utterance, [call["target"]], self.taxonomy.name, metadata=meta), character
-
     def _contextless(self, calls, rater, summary: PillarsSummary) -> list[Example]:
         """The context-less examples: the candidates that pass the filters and, with a rater, have their target
         confirmed (``select``); the drops and out-of-taxonomy labels are counted in ``summary``."""
         cfg = self.config
         examples, summary.dropped_examples = apply_filters(
-            [ex for ex, _ in self._candidates(calls)], cfg.min_words, cfg.max_words
+            [ex for ex, _ in candidates(calls, self.passages, self.taxonomy.name)], cfg.min_words, cfg.max_words
         )
         summary.out_of_taxonomy = Counter()
         return examples if rater is None else self._rated(examples, rater, summary, summary.dropped_examples)
@@ -258,10 +247,13 @@ class PillarsSynthesizer:
             return stages.parse_contexts(completion.text, texts, config.context_chars, item[1]["target"])
 
         with JsonlWriter(path) as writer:
-            for (_, _, examples), (contexts, _) in self._stage("context", todo, request, parse, rejected, summary):
+            for (_, _, examples), (contexts, why) in self._stage("context", todo, request, parse, rejected, summary):
+                reasons = iter(why)  # one per context that failed its checks, in order
                 for ex, context in zip(examples, contexts):
                     if context is None:
-                        rejected.write(Rejection(f"context:{ex.id}", -1, "dropped_in_reply", []).to_dict())
+                        summary.dropped_contexts[reason := next(reasons)] += 1
+                        rejected.write(Rejection(f"context:{ex.id}", -1, reason, []).to_dict())
+                        self.given_up.add(f"context:{ex.id}")
                         continue
                     done[ex.id] = context
                     self.new_contexts.add(ex.id)
@@ -274,22 +266,21 @@ class PillarsSynthesizer:
         accepted = {ex.id for ex in contextless}
         contextual = [
             Example(ex.id, ex.text, ex.labels, ex.taxonomy, contexts[ex.id], metadata=meta)
-            for ex, character in self._candidates(calls)
+            for ex, character in candidates(calls, self.passages, self.taxonomy.name)
             if ex.id in accepted and ex.id in contexts
             for meta in [ex.metadata | {"character_description": character.description()}]
         ]
         if rater is not None:
-            summary.rater = rater.identity
+            summary.rater, summary.dropped_contextual = rater.identity, Counter()
             contextual = self._rated(contextual, rater, summary, summary.dropped_contextual)
-            for completion in getattr(rater.rater, "completions", ()):  # an LLM rater's calls are calls of the run
+            for completion in rater.unseen_completions():  # an LLM rater's calls are calls of the run
                 summary.stages["rating"].add(completion)
-        for name, examples in (("pillars_contextless", contextless), ("pillars_contextual", contextual)):
-            lines = "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in examples)
-            write_atomic(out.with_name(f"{name}.jsonl"), lines)
+        write_records(out.with_name("pillars_contextless.jsonl"), contextless)
+        write_records(out.with_name("pillars_contextual.jsonl"), contextual)
         summary.contextless, summary.contextual = len(contextless), len(contextual)
         summary.contextless_new = sum(1 for e in contextless if e.id.partition("/")[0] in self.new_calls)
         summary.contextual_new = sum(1 for e in contextual if e.id in self.new_contexts)
-        summary.label_counts.update(label for e in contextless for label in e.labels)
+        summary.label_counts = Counter(label for e in contextless for label in e.labels)
 
 
 def _index(call_id: str) -> int:

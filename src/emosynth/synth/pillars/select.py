@@ -16,9 +16,10 @@ out-of-taxonomy, never dropped silently. An example whose target is not among it
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 from emosynth.judge import Rater, cutoffs
-from emosynth.records import Example
+from emosynth.records import Character, Example, Passage
 from emosynth.taxonomy import Taxonomy, names_label
 from emosynth.text import near_duplicates, normalise, words
 
@@ -100,6 +101,17 @@ def soft_labels(
     return kept, dropped, +outside
 
 
+def candidates(calls: list[dict], passages: dict[str, Passage], taxonomy: str) -> Iterator[tuple[Example, Character]]:
+    """Every utterance of the utterance ``calls`` as a context-less example labelled with its target (id
+    ``<call id>/<j>``), with the character who says it."""
+    for call in calls:
+        character = Character(**call["character"])
+        passage = passages[call["passage"]]
+        meta = {"target": call["target"], "passage": passage.id, "story": passage.story, "character": character.name}
+        for j, utterance in enumerate(call["utterances"]):
+            yield Example(f"{call['id']}/{j}", utterance, [call["target"]], taxonomy, metadata=meta), character
+
+
 def contexts_wanted(
     calls: list[dict], accepted: list[Example], per_call: int, skip: set[str]
 ) -> list[tuple[str, dict, list[Example]]]:
@@ -121,7 +133,7 @@ class MemoRater:
     rate the growing set of examples again."""
 
     def __init__(self, rater: Rater):
-        self.rater, self.rows = rater, {}
+        self.rater, self.rows, self._counted = rater, {}, 0
         for attribute in ("name", "identity", "taxonomy", "reads_context", "thresholds"):
             setattr(self, attribute, getattr(rater, attribute, None))
 
@@ -131,3 +143,9 @@ class MemoRater:
         for ex, row in zip(new, self.rater.rate(new) if new else []):
             self.rows[key(ex)] = row
         return [self.rows[key(ex)] for ex in examples]
+
+    def unseen_completions(self) -> list:
+        """The LLM replies the rater got since the last call (none for a classifier)."""
+        completions = getattr(self.rater, "completions", [])
+        new, self._counted = completions[self._counted :], len(completions)
+        return new

@@ -61,6 +61,7 @@ class PillarsSummary:
     dropped_utterances: Counter = field(default_factory=Counter)  # reason -> items dropped inside a kept reply
     dropped_examples: Counter = field(default_factory=Counter)  # reason -> context-less examples filtered out
     dropped_contextual: Counter = field(default_factory=Counter)  # reason -> accepted utterances lost with context
+    dropped_contexts: Counter = field(default_factory=Counter)  # reason -> contexts dropped inside a kept reply
     out_of_taxonomy: Counter = field(default_factory=Counter)  # rater label with no equivalent -> times scored
     rater: str | None = None
     contextless: int = 0
@@ -83,6 +84,7 @@ class PillarsSummary:
             "dropped_utterances": dict(self.dropped_utterances),
             "dropped_examples": dict(self.dropped_examples),
             "dropped_contextual": dict(self.dropped_contextual),
+            "dropped_contexts": dict(self.dropped_contexts),
             "rater": self.rater,
             "out_of_taxonomy": dict(self.out_of_taxonomy),
             "contextless_examples": self.contextless,
@@ -115,7 +117,8 @@ class PillarsSummary:
             f"{d['dropped_examples'] or 'none'}; out-of-taxonomy rater labels: {d['out_of_taxonomy'] or 'none'}"
         )
         out.append(
-            f"utterances dropped inside kept replies: {d['dropped_utterances'] or 'none'}; "
+            f"dropped inside kept replies: utterances {d['dropped_utterances'] or 'none'}, contexts "
+            f"{d['dropped_contexts'] or 'none'}; "
             f"{d['calls_per_accepted_example']} LLM calls and {d['generated_tokens_per_accepted_example']} generated "
             f"tokens per accepted example (both kinds); {d['examples_per_hour']} examples/hour"
         )
