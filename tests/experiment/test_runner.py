@@ -236,3 +236,35 @@ def test_sizes_give_nested_subsets_and_controls_keep_texts_or_take_real_turns(to
     toy_experiment.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match="controls: 'nothing' is not a synthetic dataset name"):
         ExperimentConfig.load(toy_experiment)
+
+
+def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_them_stale(toy_experiment, tmp_path):
+    raw = yaml.safe_load(toy_experiment.read_text())
+    turns = {t.text for d in toy_dialogues(12) for t in d.turns}
+    known = sorted(turns)[: len(turns) // 2]
+    knowledge = tmp_path / "knowledge.jsonl"
+    knowledge.write_text("".join(json.dumps({"text": t, "relations": {"xReact": "moved"}}) + "\n" for t in known))
+    raw |= {"models": ["todkat"], "regimes": ["real"], "seeds": [0], "knowledge": {"meld": "knowledge.jsonl"}}
+    raw["training"] |= {"epochs": 1}
+    (tmp_path / "todkat.yaml").write_text(yaml.safe_dump(raw | {"max_length": {}}))
+    config = ExperimentConfig.load(tmp_path / "todkat.yaml")
+    assert config.knowledge == {"meld": str(knowledge)}  # resolved from the config's folder
+    run_experiment(config, tmp_path / "exp")
+    [cell] = config.cells()
+    result = json.loads((cell.path(tmp_path / "exp") / "results.json").read_text())
+    record = result["data"]["knowledge"]
+    assert record["file"].endswith("knowledge.jsonl") and result["config"]["knowledge"] == str(knowledge)
+    # the toy splits draw on the same lines, so each part has some of its turns covered, none all
+    assert all(0 < share < 1 for part, share in record["coverage"].items() if part != "synthetic")
+    with open(knowledge, "a") as fh:  # the knowledge pass went on: the cell was trained with less
+        fh.write(json.dumps({"text": sorted(turns)[-1], "relations": {"xReact": "glad"}}) + "\n")
+    with pytest.raises(ConfigError, match="another knowledge file, or another version of"):
+        run_experiment(config, tmp_path / "exp")
+    for change, message in [
+        ({"knowledge": {"emorynlp": "knowledge.jsonl"}}, "knowledge names 'emorynlp', which is not in benchmarks"),
+        ({"models": ["utterance"]}, "knowledge is TODKAT's; add todkat to models"),
+        ({"knowledge": {"meld": "gone.jsonl"}}, "knowledge file gone.jsonl not found"),
+    ]:
+        (tmp_path / "bad.yaml").write_text(yaml.safe_dump(raw | change))
+        with pytest.raises(ConfigError, match=message):
+            ExperimentConfig.load(tmp_path / "bad.yaml")

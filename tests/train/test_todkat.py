@@ -46,6 +46,13 @@ def test_items_share_their_dialogue_and_each_turn_gets_its_knowledge(tiny_bert, 
     # one item alone still reads its whole dialogue (rebuilt from its history), and decodes the same
     alone = model(**model.collate(model.featurize(turn_items([d], MELD)[1:])))
     assert torch.allclose(alone[0], logits[1], atol=1e-5)
+    # at inference the gold labels are not read: other labels, the same logits
+    assert torch.equal(model(**(batch | {"gold": torch.zeros_like(batch["gold"])})), logits)
+    assert model.coverage(turn_items([d], MELD)) == 0.5
+    # another dialogue with the same id and as many turns (two files merged) is a dialogue of its own
+    other = Dialogue("x", [Turn("cleo", "i am so angry today", "anger"), Turn("dan", "why?", "surprise")], "meld")
+    both = model.featurize(turn_items([d, other], MELD))
+    assert both[0]["dialogue"] is not both[2]["dialogue"] and both[2]["dialogue"]["knowledge"][0] == ["xReact: awful"]
 
 
 def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge, tmp_path):
@@ -60,6 +67,8 @@ def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge,
     batches = model.batches(model.featurize(items), 8, seed=3)
     assert sorted(i for b in batches for i in b) == list(range(len(items)))
     assert all(len({items[i].dialogue_id for i in b}) * 3 == len(b) for b in batches)  # whole dialogues only
+    with open(knowledge, "a") as fh:  # the file grows after the model read it (a knowledge pass still running)
+        fh.write(json.dumps({"text": "later", "relations": {"xReact": "new"}}) + "\n")
     model.save(tmp_path / "m")
     loaded = TODKAT.load(tmp_path / "m")
     assert (tmp_path / "m" / "knowledge.jsonl").exists() and loaded.knowledge == model.knowledge

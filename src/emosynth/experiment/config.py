@@ -23,7 +23,8 @@ class ExperimentConfig(BaseModel):
     every regime but ``real`` runs once per named dataset. Relative paths are looked up from the config's
     folder first, then from the current directory. ``sizes`` takes the first N records of a named dataset (the same
     file under several names gives nested subsets: a size curve) and ``controls`` turns a named dataset into a
-    control (``shuffled-labels``, ``real-warm-start``; see ``train.regimes.controlled``).
+    control (``shuffled-labels``, ``real-warm-start``; see ``train.regimes.controlled``). ``knowledge`` gives the
+    ``todkat`` cells of a benchmark their knowledge file (``{meld: data/knowledge/meld.jsonl}``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -41,6 +42,7 @@ class ExperimentConfig(BaseModel):
     max_length: dict[str, int] = {}
     backbone: str | None = None
     data_root: str | dict[str, str] | None = None  # one folder, or each benchmark's own copy (ISEAR: the CSV)
+    knowledge: dict[str, str] = {}  # TODKAT's knowledge file per benchmark (emosynth knowledge)
     save_models: bool = False
 
     @field_validator("name")
@@ -112,8 +114,11 @@ class ExperimentConfig(BaseModel):
 
     @model_validator(mode="after")
     def _roots(self) -> ExperimentConfig:
-        if isinstance(self.data_root, dict) and (unknown := set(self.data_root) - set(self.benchmarks)):
-            raise ValueError(f"data_root names '{sorted(unknown)[0]}', which is not in benchmarks")
+        for field, value in (("data_root", self.data_root), ("knowledge", self.knowledge)):
+            if isinstance(value, dict) and (unknown := set(value) - set(self.benchmarks)):
+                raise ValueError(f"{field} names '{sorted(unknown)[0]}', which is not in benchmarks")
+        if self.knowledge and "todkat" not in self.models:
+            raise ValueError("knowledge is TODKAT's; add todkat to models or leave knowledge out")
         return self
 
     @model_validator(mode="after")
@@ -137,6 +142,7 @@ class ExperimentConfig(BaseModel):
         config.synthetic = {
             b: {name: str(_resolve(path, p)) for name, p in sets.items()} for b, sets in config.synthetic.items()
         }
+        config.knowledge = {b: str(_resolve(path, p, "knowledge file")) for b, p in config.knowledge.items()}
         if isinstance(config.data_root, dict):
             roots = config.data_root.items()
             config.data_root = {b: str(_resolve(path, p, "data_root", folder=True)) for b, p in roots}

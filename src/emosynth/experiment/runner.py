@@ -48,6 +48,7 @@ def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
         backbone=config.backbone,
         max_length=config.max_length.get(cell.model),
         data_root=config.root_of(cell.benchmark),
+        knowledge=config.knowledge.get(cell.benchmark) if cell.model == "todkat" else None,
         save_model=config.save_models,
         training=config.training,
     )
@@ -102,6 +103,10 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: 
     if was != digest:
         return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the file now {str(digest)[:12]}...)"
     now = run_config(cell, config)
+    if now.knowledge is not None or (result.get("data", {}).get("knowledge") or {}).get("file"):
+        had = (result.get("data", {}).get("knowledge") or {}).get("sha256")
+        if had != (sha256_file(now.knowledge) if now.knowledge else None):
+            return f"another knowledge file, or another version of {now.knowledge} (it grows as its pass goes on)"
     keys = ("backbone", "max_length", "train_size", "synthetic_size", "control")
     # a cell recorded before a setting existed was run with its default
     before = {k: ran.get(k, RunConfig.model_fields[k].default) for k in keys}

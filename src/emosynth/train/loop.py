@@ -80,7 +80,10 @@ class Trainer:
             loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
-        steps = args.epochs * -(-len(features) // args.batch_size)
+        # every epoch's batches, planned first: the schedule's length is their number (a dialogue-level model such as
+        # TODKAT batches whole dialogues, so it takes fewer steps than items / batch_size)
+        plan = [self._batches(features, lengths, args.seed * 1000 + epoch) for epoch in range(args.epochs)]
+        steps = sum(map(len, plan))
         warmup = int(steps * args.warmup_ratio)
         scheduler = get_linear_schedule_with_warmup(optimizer, warmup, steps)
         # Featurized once: for CoMPM this runs the frozen memory encoder over the dev set, the same every epoch.
@@ -89,12 +92,7 @@ class Trainer:
         for epoch in range(args.epochs):
             self.model.train()
             start = time.perf_counter()
-            seed = args.seed * 1000 + epoch
-            if hasattr(self.model, "batches"):  # a dialogue-level model (TODKAT) batches whole dialogues
-                batches = self.model.batches(features, args.batch_size, seed)
-            else:
-                batches = length_grouped_batches(lengths, args.batch_size, seed)
-            for batch_ids in tqdm(batches, desc=f"epoch {epoch + 1}", disable=not args.progress):
+            for batch_ids in tqdm(plan[epoch], desc=f"epoch {epoch + 1}", disable=not args.progress):
                 batch = self.model.collate([features[i] for i in batch_ids])
                 loss = loss_fn(self.model(**batch), labels[batch_ids])
                 if getattr(self.model, "aux_loss", None) is not None:  # e.g. TODKAT's topic loss
@@ -147,6 +145,12 @@ class Trainer:
     def predict(self, items: list[TurnItem], features: list[dict] | None = None) -> np.ndarray:
         """``inference.predict`` with this trainer's batch size and threshold."""
         return inference.predict(self.model, items, self.args.eval_batch_size, self.args.threshold, features)
+
+    def _batches(self, features: list[dict], lengths: list[int], seed: int) -> list[list[int]]:
+        """One epoch's batches: whole dialogues for a dialogue-level model (TODKAT), else length-grouped."""
+        if hasattr(self.model, "batches"):
+            return self.model.batches(features, self.args.batch_size, seed)
+        return length_grouped_batches(lengths, self.args.batch_size, seed)
 
     def evaluate(self, items: list[TurnItem], features: list[dict] | None = None) -> dict:
         """``inference.evaluate`` on ``items`` (metrics named for this trainer's benchmark)."""

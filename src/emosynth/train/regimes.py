@@ -102,6 +102,27 @@ def controlled(synthetic: list, control: str, real: list, seed: int) -> list:
     return synthetic
 
 
+def knowledge_record(model, path: str | None, parts: dict[str, list]) -> dict | None:
+    """TODKAT's knowledge file (sha256) and the share of each part's turns it covers, warning of a part it leaves
+    mostly bare (those turns read only the empty slot: a model tested on them is not the paper's); None for the
+    other models."""
+    if not hasattr(model, "coverage"):
+        return None
+    coverage = {name: model.coverage(items) for name, items in parts.items()}
+    for name, share in coverage.items():
+        if share is not None and share < 0.9:
+            log.warning(
+                "TODKAT: knowledge for %.0f%% of the %s turns (%s); the others read the empty slot "
+                "(emosynth knowledge BENCH:SPLIT -o FILE adds a split to a knowledge file)",
+                100 * share,
+                name,
+                shown(path) if path else "no --knowledge file",
+            )
+    return {"file": shown(path) if path else None, "sha256": sha256_file(path) if path else None} | {
+        "coverage": coverage
+    }
+
+
 def run(config: RunConfig, out_dir: str | Path) -> dict:
     """Train, select on dev, test once; saves the model and ``results.json`` in ``out_dir``."""
     out_dir = Path(out_dir)
@@ -119,6 +140,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     model = build_model(
         config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label, config.knowledge
     )
+    knowledge = knowledge_record(model, config.knowledge, split | {"synthetic": synthetic})
     args = config.training.model_copy(update={"seed": config.seed})
     stages = []
     if config.regime == "synthetic->real":
@@ -156,6 +178,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
             "synthetic_unmapped": dict(unmapped.most_common()),
             "synthetic_size": config.synthetic_size,
             "control": config.control,
+            "knowledge": knowledge,
         },
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }

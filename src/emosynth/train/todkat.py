@@ -20,9 +20,9 @@ item (one turn) is read out of its dialogue's decoded sequence.
 
 from __future__ import annotations
 
+import json
 import math
 import random
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 from transformers import AutoModel, AutoTokenizer
 
-from emosynth.data.io import iter_jsonl
+from emosynth.data.io import iter_jsonl, write_atomic
 from emosynth.errors import ConfigError
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
 from emosynth.text import normalise
@@ -64,7 +64,7 @@ class TODKATConfig:
     heads: int = 4
     dropout: float = 0.1
     topic_weight: float = 0.1
-    max_turns: int = 64
+    max_turns: int = 128  # the longest dialogue it reads (the turn positions it learns); IEMOCAP's run past 100
     label_dropout: float = 0.3  # training: a gold previous label is replaced by "unknown" this often
 
 
@@ -121,24 +121,29 @@ class TODKAT(nn.Module):
     def featurize(self, items: list[TurnItem]) -> list[dict]:
         """Per item: its utterance's token ids, its position, and its dialogue (rebuilt from the item's history and
         future, shared by the items of that dialogue: token ids, knowledge phrases, the labels the items carry)."""
-        dialogues: dict[tuple[str, int], dict] = {}
+        dialogues: dict[tuple, dict] = {}
         features = []
         for item in items:
             turns = [*item.history, (item.speaker, item.text), *item.future]
-            dialogue = dialogues.get((item.dialogue_id, len(turns)))
+            key = (item.dialogue_id, tuple(turns))  # two dialogues that share an id (merged files) stay apart
+            dialogue = dialogues.get(key)
             if dialogue is None:
                 dialogue = {
                     "ids": [self._ids(speaker, text) for speaker, text in turns],
                     "knowledge": [self._phrases(text) for _, text in turns],
                     "labels": [-1] * len(turns),
                 }
-                dialogues[(item.dialogue_id, len(turns))] = dialogue
+                dialogues[key] = dialogue
             position = len(item.history)
             if isinstance(item.label, int):
                 dialogue["labels"][position] = item.label
             features.append({"input_ids": dialogue["ids"][position], "dialogue": dialogue, "position": position})
         self._embed([p for d in dialogues.values() for turn in d["knowledge"] for p in turn])
         return features
+
+    def coverage(self, items: list[TurnItem]) -> float | None:
+        """The share of ``items`` whose utterance has knowledge (None without items)."""
+        return round(sum(bool(self._phrases(i.text)) for i in items) / len(items), 4) if items else None
 
     def _ids(self, speaker: str, text: str) -> list[int]:
         return self.tokenizer(f"{speaker}: {text}", truncation=True, max_length=self.config.max_length)["input_ids"]
@@ -172,7 +177,9 @@ class TODKAT(nn.Module):
                 dialogues.append(f["dialogue"])
         lengths = torch.tensor([len(d["ids"]) for d in dialogues])
         if int(lengths.max()) > self.config.max_turns:
-            raise ConfigError(f"a dialogue of {int(lengths.max())} turns exceeds max_turns={self.config.max_turns}")
+            raise ConfigError(
+                f"a dialogue of {int(lengths.max())} turns exceeds TODKAT's max_turns={self.config.max_turns}"
+            )
         turns = [ids for d in dialogues for ids in d["ids"]]
         width = max(map(len, turns))
         pad = self.tokenizer.pad_token_id
@@ -260,10 +267,12 @@ class TODKAT(nn.Module):
         return (reconstruction + kl).mean()
 
     def save(self, path: str | Path) -> None:
-        """Save both encoders, the tokenizer, the other weights, the config and a copy of the knowledge file."""
+        """Save both encoders, the tokenizer, the other weights, the config and the knowledge it read (as it read it:
+        a knowledge file still growing beside a run is saved as it was when the model loaded it)."""
         path = save_parts(self, path, ("encoder", "knower"))
-        if self.config.knowledge and Path(self.config.knowledge).resolve() != (path / "knowledge.jsonl").resolve():
-            shutil.copyfile(self.config.knowledge, path / "knowledge.jsonl")
+        if self.knowledge:
+            rows = ({"text": text, "relations": relations} for text, relations in self.knowledge.items())
+            write_atomic(path / "knowledge.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
     @classmethod
     def load(cls, path: str | Path) -> TODKAT:
