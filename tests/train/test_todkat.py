@@ -38,6 +38,9 @@ def test_items_share_their_dialogue_and_each_turn_gets_its_knowledge(tiny_bert, 
     dialogue = features[0]["dialogue"]
     assert dialogue["labels"] == [MELD.index("joy"), MELD.index("neutral")]
     assert dialogue["knowledge"] == [["xReact: great", "xWant: okay"], []]  # relations in RELATIONS order
+    ids, own = dialogue["ids"][0], dialogue["own"][0]  # the topic's words: the utterance's, not its speaker's name
+    words = model.tokenizer.convert_ids_to_tokens([i for i, mine in zip(ids, own) if mine])
+    assert words == model.tokenizer.tokenize("i am so happy today") and len(ids) > len(words) + 3
     batch = model.collate(features)
     assert batch["knowledge"].shape == (2, 3, 32) and batch["known"].tolist() == [[False, True, True], [False] * 3]
     model.eval()

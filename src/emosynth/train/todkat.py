@@ -2,10 +2,11 @@
 emotion detection, built on any local encoder (the packaged MiniLM by default; the paper used RoBERTa-large).
 
 - Utterances: the backbone (fine-tuned) reads ``speaker: text``; its mean-pooled vector is h_t.
-- Topic layer: a VAE over h_t. A mean and a log-variance give the latent topic z_t (``topics`` wide), which must
-  reconstruct the turn's bag of words over the backbone's vocabulary; reconstruction plus KL is the topic loss,
-  added to the classification loss with weight ``topic_weight`` (the paper pre-trains its topic layer on the
-  dialogue data; here it trains with the classifier).
+- Topic layer: a VAE over h_t (the paper puts its topic layer inside the language model; here it sits on the pooled
+  vector). A mean and a log-variance give the latent topic z_t (``topics`` wide), which must reconstruct the
+  utterance's bag of words (without the speaker's name) over the backbone's vocabulary; reconstruction plus KL per
+  word is the topic loss, added to the classification loss with weight ``topic_weight`` (the paper pre-trains its
+  topic layer on the dialogue data; here it trains with the classifier).
 - Knowledge: commonsense inferences per turn in the ATOMIC relation types (``records.ATOMIC_RELATIONS``), read
   from a knowledge file (``emosynth knowledge`` writes one with the LLM backends; an ATOMIC/COMET export in the
   same JSONL format works the same), embedded once by a frozen copy of the backbone. Attention with [h_t; z_t] as
@@ -128,8 +129,10 @@ class TODKAT(nn.Module):
             key = (item.dialogue_id, tuple(turns))  # two dialogues that share an id (merged files) stay apart
             dialogue = dialogues.get(key)
             if dialogue is None:
+                encoded = [self._ids(speaker, text) for speaker, text in turns]
                 dialogue = {
-                    "ids": [self._ids(speaker, text) for speaker, text in turns],
+                    "ids": [ids for ids, _ in encoded],
+                    "own": [own for _, own in encoded],  # per token: part of the utterance (not its speaker prefix)
                     "knowledge": [self._phrases(text) for _, text in turns],
                     "labels": [-1] * len(turns),
                 }
@@ -145,8 +148,13 @@ class TODKAT(nn.Module):
         """The share of ``items`` whose utterance has knowledge (None without items)."""
         return round(sum(bool(self._phrases(i.text)) for i in items) / len(items), 4) if items else None
 
-    def _ids(self, speaker: str, text: str) -> list[int]:
-        return self.tokenizer(f"{speaker}: {text}", truncation=True, max_length=self.config.max_length)["input_ids"]
+    def _ids(self, speaker: str, text: str) -> tuple[list[int], list[int]]:
+        """The token ids of ``speaker: text``, and per token whether it belongs to the text (the topic's words)."""
+        prefix = len(f"{speaker}: ")
+        enc = self.tokenizer(
+            f"{speaker}: {text}", truncation=True, max_length=self.config.max_length, return_offsets_mapping=True
+        )
+        return enc["input_ids"], [int(start >= prefix) for start, _ in enc["offset_mapping"]]
 
     def _phrases(self, text: str) -> list[str]:
         relations = self.knowledge.get(normalise(text), {})
@@ -185,6 +193,7 @@ class TODKAT(nn.Module):
         pad = self.tokenizer.pad_token_id
         input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids in turns])
         mask = (torch.arange(width)[None, :] < torch.tensor([len(ids) for ids in turns])[:, None]).long()
+        own = torch.tensor([flags + [0] * (width - len(flags)) for d in dialogues for flags in d["own"]])
         phrases = [turn for d in dialogues for turn in d["knowledge"]]
         slots = 1 + max(map(len, phrases))
         dk = self.knower.config.hidden_size
@@ -201,6 +210,7 @@ class TODKAT(nn.Module):
         return {
             "input_ids": input_ids,
             "attention_mask": mask,
+            "own": own,
             "knowledge": knowledge,
             "known": known,
             "lengths": lengths,
@@ -208,7 +218,7 @@ class TODKAT(nn.Module):
             "select": select,
         }
 
-    def forward(self, input_ids, attention_mask, knowledge, known, lengths, gold, select) -> torch.Tensor:
+    def forward(self, input_ids, attention_mask, own, knowledge, known, lengths, gold, select) -> torch.Tensor:
         """Logits of the selected turns; in training mode also sets ``aux_loss`` (the weighted topic loss)."""
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         m = attention_mask.unsqueeze(-1).float()
@@ -216,7 +226,7 @@ class TODKAT(nn.Module):
         mu, logvar = self.mu(h), self.logvar(h).clamp(-8, 8)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
         if self.training:
-            self.aux_loss = self.config.topic_weight * self._topic_loss(input_ids, attention_mask, z, mu, logvar)
+            self.aux_loss = self.config.topic_weight * self._topic_loss(input_ids, own, z, mu, logvar)
         query = self.query(torch.cat([h, z], -1))
         knowledge = knowledge.clone()
         knowledge[:, 0] = self.empty
@@ -258,13 +268,15 @@ class TODKAT(nn.Module):
         out = self.dialogue_decoder(x, memory, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=padding)
         return self.classifier(self.dropout(out))
 
-    def _topic_loss(self, input_ids, attention_mask, z, mu, logvar) -> torch.Tensor:
-        """Bag-of-words reconstruction from the topic (special tokens left out) plus the KL term, per turn."""
-        counts = torch.zeros(len(input_ids), len(self.tokenizer)).scatter_add_(1, input_ids, attention_mask.float())
+    def _topic_loss(self, input_ids, own, z, mu, logvar) -> torch.Tensor:
+        """The VAE's negative ELBO per word of the turn: the reconstruction of the utterance's bag of words (not its
+        speaker's name, nor special tokens) from the topic plus the KL term, both divided by the turn's word count
+        (so the KL keeps its weight against the reconstruction whatever the turn's length), averaged over turns."""
+        counts = torch.zeros(len(input_ids), len(self.tokenizer)).scatter_add_(1, input_ids, own.float())
         counts[:, self.tokenizer.all_special_ids] = 0
-        reconstruction = -(counts * torch.log_softmax(self.bag(z), -1)).sum(1) / counts.sum(1).clamp(min=1)
+        reconstruction = -(counts * torch.log_softmax(self.bag(z), -1)).sum(1)
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
-        return (reconstruction + kl).mean()
+        return ((reconstruction + kl) / counts.sum(1).clamp(min=1)).mean()
 
     def save(self, path: str | Path) -> None:
         """Save both encoders, the tokenizer, the other weights, the config and the knowledge it read (as it read it:
