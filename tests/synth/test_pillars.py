@@ -404,3 +404,15 @@ def test_what_a_round_gives_up_on_is_not_asked_again_and_every_round_leaves_its_
     d = PillarsSynthesizer(config, llm, [passage], rater=ConfirmsAll()).run(fresh).to_dict()
     assert llm.utterance_requests == 2 + 1 + 3 and d["stages"]["utterances"]["failed"] == {"unparseable": 1}
     assert len(llm.context_prompts) == 4 and d["dropped_contexts"] == {"empty_context": 4}
+
+
+def test_rebuilding_without_calls_counts_only_the_passages_read_before(tmp_path):
+    passages = [Passage(f"tale/{k}", "tale", k, f"The fox met the hen {k} times.") for k in range(8)]
+    config = PillarsConfig.create(n=3, per_call=3, calls_per_passage=1)  # one utterance call, on one passage
+    out, llm = tmp_path / "pillars.jsonl", ScriptedStoryteller()
+    first = PillarsSynthesizer(config, llm, passages).run(out).to_dict()
+    assert first["passages_read"] == 3  # the characters stage reads two passages ahead
+    calls = llm.calls
+    more = config.model_copy(update={"n": 12})
+    rebuilt = PillarsSynthesizer(more, llm, passages).run(out, calls=False).to_dict()
+    assert rebuilt["passages_read"] == 3 and llm.calls == calls

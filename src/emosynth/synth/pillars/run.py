@@ -147,7 +147,7 @@ class PillarsSynthesizer:
             if not self.calls:  # the passages read before: up to the last one the stage file knows
                 rank = {p: k for k, p in enumerate(self.order)}
                 position = 1 + max((rank[p] for p in known if p in rank), default=-1)
-            while (missing := needed - sum(1 for p in self.order[:position] if known.get(p))) > 0:
+            while self.calls and (missing := needed - sum(1 for p in self.order[:position] if known.get(p))) > 0:
                 if position >= len(self.order):
                     break
                 wave = self.order[position : position + missing + 2]
