@@ -83,3 +83,11 @@ def test_a_knowledge_file_line_that_is_not_a_record_names_its_line(tmp_path):
     path.write_text('{"text": "hi", "relations": {"xReact": "glad"}}\n{"text": "hi", "relations": "glad"}\n')
     with pytest.raises(ConfigError, match="k.jsonl:2: expected"):
         read_knowledge(path)
+
+
+def test_a_knowledge_file_for_another_model_is_refused():
+    from emosynth.train.regimes import RunConfig
+
+    with pytest.raises(ConfigError, match="knowledge is read by the todkat model only, not by 'compm'"):
+        RunConfig.create(benchmark="meld", model="compm", knowledge="k.jsonl")
+    assert RunConfig.create(benchmark="meld", model="todkat", knowledge="k.jsonl").knowledge == "k.jsonl"

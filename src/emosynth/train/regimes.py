@@ -75,6 +75,8 @@ class RunConfig(BaseModel):
     def _synthetic(self) -> RunConfig:
         if self.regime != "real" and not self.synthetic:
             raise ValueError(f"regime '{self.regime}' needs synthetic data (--synthetic DATA.jsonl)")
+        if self.knowledge and self.model != "todkat":
+            raise ValueError(f"knowledge is read by the todkat model only, not by '{self.model}'")
         return self
 
     @classmethod
