@@ -21,7 +21,11 @@ from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "goemotions_transfer.json"
-EXPERIMENTS = ("pillars_goemotions_1k_contextless", "pillars_goemotions_5k_contextless", "pillars_goemotions_1k_contextual")
+EXPERIMENTS = (
+    "pillars_goemotions_1k_contextless",
+    "pillars_goemotions_5k_contextless",
+    "pillars_goemotions_1k_contextual",
+)
 INPUT = {"utterance": "contextless", "context": "contextual"}
 
 

@@ -121,6 +121,7 @@ def main() -> None:
         "examples_per_hour": round(3600 * accepted / seconds, 1) if seconds else None,
         "rater": summary["rater"],
         "dropped_examples": summary["dropped_examples"],
+        "targets": summary.get("targets"),  # per target emotion: utterances written, examples accepted
         "settings": settings,
         "runs": runs,
         "earlier_samples": earlier,

@@ -328,6 +328,7 @@ def test_with_a_rater_calls_come_in_rounds_until_n_are_accepted_and_only_accepte
     # accepted example per call: 2 calls; each call's one accepted utterance gets its context, nothing else does
     assert d["stages"]["utterances"]["calls"] == 3 and d["contextless_examples"] == 3
     assert d["dropped_examples"] == {"target_not_confirmed": 3}
+    assert d["targets"] == {"joy": {"written": 6, "accepted": 3}}  # 2 kept lines per call, the "Well" one accepted
     assert len(llm.context_prompts) == d["stages"]["context"]["calls"] == 3 and d["contextual_examples"] == 3
     for prompt in llm.context_prompts:
         assert prompt.count(" says: ") == 1 and ' says: "Well, that makes' in prompt

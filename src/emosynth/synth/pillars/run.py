@@ -281,6 +281,8 @@ class PillarsSynthesizer:
         summary.contextless_new = sum(1 for e in contextless if e.id.partition("/")[0] in self.new_calls)
         summary.contextual_new = sum(1 for e in contextual if e.id in self.new_contexts)
         summary.label_counts = Counter(label for e in contextless for label in e.labels)
+        summary.written = Counter(call["target"] for call in calls for _ in call["utterances"])
+        summary.accepted = Counter(e.metadata["target"] for e in contextless)
 
 
 def _index(call_id: str) -> int:

@@ -69,6 +69,8 @@ class PillarsSummary:
     contextless_new: int = 0  # from utterance calls this invocation made (a resumed or re-rating run: only those)
     contextual_new: int = 0  # with contexts this invocation wrote
     label_counts: Counter = field(default_factory=Counter)
+    written: Counter = field(default_factory=Counter)  # target -> utterances written for it (the whole output)
+    accepted: Counter = field(default_factory=Counter)  # target -> context-less examples accepted for it
     wall_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +99,8 @@ class PillarsSummary:
             "examples_per_hour": round(3600 * examples / self.wall_seconds, 1) if self.wall_seconds else None,
             "wall_seconds": round(self.wall_seconds, 2),
             "label_counts": dict(self.label_counts),
+            # per target emotion: utterances written, examples accepted (the rater's confirmation decides the mix)
+            "targets": {t: {"written": n, "accepted": self.accepted[t]} for t, n in sorted(self.written.items())},
         }
 
     def lines(self) -> list[str]:
@@ -122,4 +126,10 @@ class PillarsSummary:
             f"{d['calls_per_accepted_example']} LLM calls and {d['generated_tokens_per_accepted_example']} generated "
             f"tokens per accepted example (both kinds); {d['examples_per_hour']} examples/hour"
         )
+        if self.written:
+            rate = sorted(self.written, key=lambda t: (self.accepted[t] / self.written[t], t))
+            out.append(
+                "targets least often accepted: "
+                + ", ".join(f"{t} {self.accepted[t]}/{self.written[t]}" for t in rate[:5])
+            )
         return out
