@@ -10,6 +10,11 @@ Results: benchmarks/results/label_fidelity.json (one entry per dataset, updated 
 .venv/bin/python benchmarks/label_fidelity.py data/samples/meld_balanced.jsonl ... \
     --classifier meld=runs/meld_utterance_real_cw_s0/model \
     --classifier emorynlp=runs/emorynlp_utterance_real_cw_s0/model
+
+A taxonomy may take several classifiers (repeat --classifier): the first is the judge ``classifier``, the others are
+named by their kind (``classifier:context``). For best-of-n samples the entry names the judge that chose the turns
+(``selected_by``) and flags each judge that is that model (``selected_these_turns``): its agreement is its own
+choice, so fidelity is read from the others.
 """
 
 import argparse
@@ -56,7 +61,9 @@ def main() -> None:
     p.add_argument("--output", type=Path, default=OUT)
     p.add_argument("--cache", type=Path, default=ROOT / "out" / "cache" / "judge.sqlite", help="LLM judge cache")
     args = p.parse_args()
-    classifiers = {tax: str(Path(path).resolve()) for tax, path in (c.split("=", 1) for c in args.classifier)}
+    classifiers: dict[str, list[str]] = {}
+    for tax, path in (c.split("=", 1) for c in args.classifier):
+        classifiers.setdefault(tax, []).append(str(Path(path).resolve()))
     args.output = args.output.resolve()
     datasets = [d.resolve() for d in args.datasets]
     os.chdir(ROOT)  # paths in the results are recorded from the repository root
@@ -68,17 +75,18 @@ def main() -> None:
             record(results, data, classifiers, backend, args)
 
 
-def record(results: dict, data: Path, classifiers: dict[str, str], backend, args) -> None:
+def record(results: dict, data: Path, classifiers: dict[str, list[str]], backend, args) -> None:
     """Verify one dataset and update its entry in the results file."""
     first = json.loads(data.open().readline())
-    classifier = classifiers.get(first["taxonomy"])
-    rep = verify(shown(data), settings_for(data, args), classifier and shown(Path(classifier)), backend)
+    judges = [shown(Path(c)) for c in classifiers.get(first["taxonomy"], [])]
+    rep = verify(shown(data), settings_for(data, args), judges, backend)
     key = shown(data)
     previous = results["datasets"].get(key, {}).get("judges", {})
     results["datasets"][key] = {
         "taxonomy": first["taxonomy"],
         "dialogues": rep["dialogues"],
         "turns": rep["turns"],
+        "selected_by": rep.get("selected_by"),
         "judges": previous  # a judge not run this time keeps its earlier entry
         | {
             name: {
@@ -90,6 +98,7 @@ def record(results: dict, data: Path, classifiers: dict[str, str], backend, args
                 "ceiling_per_label": (e.get("ceiling") or {}).get("per_label"),
                 "ceiling_source": (e.get("ceiling") or {}).get("source"),
                 "confusion": e["agreement"]["confusion"],
+                "selected_these_turns": e.get("selected_these_turns", False),
             }
             for name, e in rep["judges"].items()
         },

@@ -142,8 +142,12 @@ def test_the_classifier_judge_predicts_what_the_saved_model_predicts(saved_class
     assert judge.judge([(data[1], 1)]) == [MELD.labels[expected[4]]]
 
 
-def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifier, data, tmp_path):
+def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifier, data, tiny_bert, tmp_path):
+    from emosynth.train.sequence import SequenceClassifier
+
     path, _ = saved_classifier
+    context = tmp_path / "ctx"  # a second judge, reading the dialogue so far, that did not choose the turns
+    SequenceClassifier(tiny_bert, list(MELD.labels), kind="context", max_length=32).save(context)
     synthetic = tmp_path / "s.jsonl"
     data[0].metadata = (data[0].metadata or {}) | {"judge": {"selected_by": str(path)}}  # best-of-n chose them
     with JsonlWriter(synthetic) as w:
@@ -158,6 +162,8 @@ def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifie
         str(synthetic),
         "--classifier",
         str(path),
+        "--classifier",
+        str(context),
         "--no-llm",
         "--ceiling-from",
         str(synthetic),
@@ -183,6 +189,8 @@ def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifie
     assert run.stdout.startswith("classifier judge")
     # the judge that chose the turns is named, and grading with it is flagged
     assert saved["selected_by"] == str(path) and entry["selected_these_turns"] is True
+    other = saved["judges"]["classifier:context"]
+    assert other["model"] == str(context) and other["selected_these_turns"] is False and other["agreement"]["n"] == 5
     assert "WARNING: this judge chose these turns" in run.stdout
     same = subprocess.run([*cmd[:-6], "--drop-disagreeing", str(synthetic)], capture_output=True, text=True)
     assert same.returncode == 2 and "would overwrite the data" in same.stderr

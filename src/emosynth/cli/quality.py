@@ -41,7 +41,8 @@ def verify(
     data: Annotated[Path, typer.Argument(help="Synthetic dialogues or examples (JSONL).")],
     llm: Any,
     classifier: Annotated[
-        Path | None, typer.Option(help="Classifier judge: a model saved by `emosynth train` (RUN/model).")
+        list[Path] | None,
+        typer.Option(help="Classifier judge: a model saved by `emosynth train` (RUN/model); repeat for several."),
     ] = None,
     use_llm: Annotated[
         bool | None,

@@ -71,13 +71,30 @@ def judge_cache(data: Path) -> Path:
     return sidecar(data, "judge.cache.sqlite")
 
 
+Classifiers = str | Path | list[str | Path] | tuple | None  # one saved classifier, several, or none
+
+
+def classifier_paths(classifier: Classifiers) -> list[str | Path]:
+    """The classifier judges given, as a list."""
+    return [classifier] if isinstance(classifier, str | Path) else list(classifier or ())
+
+
 def make_judges(
-    dialogues: list[Dialogue], classifier: str | Path | None, llm: LLMBackend | None, seed: int, data: Path
+    dialogues: list[Dialogue], classifier: Classifiers, llm: LLMBackend | None, seed: int, data: Path
 ) -> list[Judge]:
-    """The classifier judge and/or the LLM judge; warns when the LLM grades labels it wrote itself."""
+    """The classifier judge(s) and/or the LLM judge; warns when the LLM grades labels it wrote itself.
+
+    The first classifier is the judge ``classifier``; each further one is named by its kind (``classifier:context``,
+    ``classifier:compm``; ``classifier:<kind>:<k>`` when a kind repeats), e.g. to grade best-of-n turns chosen by
+    an utterance classifier with a context model that did not choose them."""
     judges: list[Judge] = []
-    if classifier is not None:
-        judges.append(ClassifierJudge(str(classifier)))
+    for k, path in enumerate(classifier_paths(classifier)):
+        judge = ClassifierJudge(str(path))
+        if k:
+            judge.name = f"classifier:{judge.model.kind}"
+            if judge.name in {j.name for j in judges}:
+                judge.name += f":{k + 1}"
+        judges.append(judge)
     if llm is not None:
         judges.append(LLMJudge(llm, get_taxonomy(dialogues[0].taxonomy), seed=seed))
         if (dialogues[0].backend, dialogues[0].model) == (llm.name, llm.model_id):
@@ -95,7 +112,7 @@ def make_judges(
 def verify(
     data: str | Path,
     settings: VerifySettings,
-    classifier: str | Path | None = None,
+    classifier: Classifiers = None,
     llm: LLMBackend | None = None,
 ) -> dict[str, Any]:
     """Judge every turn (or example) of ``data`` and write the fidelity report (and the filtered copy, if asked);
@@ -104,14 +121,17 @@ def verify(
     Args:
         data: a synthetic dialogue JSONL, or an example JSONL (then the classifier alone judges).
         settings: outputs, filter and ceiling settings.
-        classifier: a classifier saved by ``emosynth train`` (RUN/model), used as a judge.
+        classifier: a classifier saved by ``emosynth train`` (RUN/model), or several, used as judges (examples:
+            one).
         llm: a backend used as the LLM judge of dialogues (the caller opens and closes it; it may serve several
             datasets).
     """
     data = Path(data)
     records = settings.check(data)
     if isinstance(records[0], Example):
-        report = {"data": shown(data)} | verify_examples(records, settings, classifier, llm)
+        if len(paths := classifier_paths(classifier)) > 1:
+            raise ConfigError("examples are rated by one classifier (give --classifier once)")
+        report = {"data": shown(data)} | verify_examples(records, settings, paths[0] if paths else None, llm)
     else:
         judges = make_judges(records, classifier, llm, settings.seed, data)
         report, verdicts = fidelity_report(
