@@ -1,6 +1,10 @@
 """TODKAT's knowledge pass: the template, the parser, and a real run with SmolLM2 that resumes."""
 
 import json
+import subprocess
+import sys
+
+import pytest
 
 from emosynth.data.io import iter_jsonl, sidecar
 from emosynth.records import ATOMIC_RELATIONS, Dialogue, Turn
@@ -43,3 +47,25 @@ def test_a_real_model_writes_knowledge_that_todkat_reads_and_a_rerun_asks_nothin
     assert again["llm_calls"] == 0 and again["new"] == 0 and len(list(iter_jsonl(out))) == 3
     assert again["covered"] == summary["covered"]
     assert json.loads(sidecar(out, "summary.json").read_text()) == again
+
+
+def test_merged_splits_keep_each_text_once_in_order():
+    train, dev = [("A", "Hi!"), ("B", "Go away.")], [("C", "hi"), ("D", "Fine.")]
+    assert knowledge.merged(train, dev) == [("A", "Hi!"), ("B", "Go away."), ("D", "Fine.")]
+
+
+@pytest.mark.slow
+def test_cli_knowledge_covers_several_splits_in_one_file(tmp_path):
+    splits = []
+    for name, texts in (("train", ["I won the race!", "Well done."]), ("test", ["well done", "Where is my hat?"])):
+        path = tmp_path / f"{name}.jsonl"
+        turns = [Turn(s, t, "neutral") for s, t in zip("AB", texts)]
+        path.write_text(json.dumps(Dialogue(name, turns, "meld").to_dict()) + "\n")
+        splits.append(str(path))
+    out = tmp_path / "k.jsonl"
+    cmd = [sys.executable, "-m", "emosynth", "knowledge", *splits, "-o", str(out), "--model", "smollm2-135m"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    texts = sorted(obj["text"] for _, obj in iter_jsonl(out))
+    assert texts == ["I won the race!", "Well done.", "Where is my hat?"]  # "well done" of test is the same text
+    assert "of 3 utterances have knowledge" in run.stdout

@@ -116,10 +116,14 @@ def predict(model_dir: Annotated[Path, typer.Argument(help="A saved classifier (
 @app.command("knowledge")
 @llm_command
 def knowledge(
-    data: Annotated[str, typer.Argument(help="Dialogues: a benchmark split (meld:train) or a JSONL file.")],
+    data: Annotated[
+        list[str], typer.Argument(help="Dialogues: benchmark splits (meld:train meld:dev meld:test) or JSONL files.")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Knowledge file (JSONL; reruns resume).")],
     llm: Any,
-    dialogues: Annotated[int | None, typer.Option(help="A seeded sample of this many dialogues (else all).")] = None,
+    dialogues: Annotated[
+        int | None, typer.Option(help="A seeded sample of this many dialogues of each split (else all).")
+    ] = None,
     per_call: Annotated[int, typer.Option(help="Utterances per LLM call.")] = 4,
     seed: Annotated[int, typer.Option()] = 0,
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
@@ -130,13 +134,16 @@ def knowledge(
     from emosynth.data.io import ensure_writable, sidecar
     from emosynth.llm.options import open_backend
     from emosynth.quality.corpus import load_corpus
-    from emosynth.synth.knowledge import utterances, write_knowledge
+    from emosynth.synth.knowledge import merged, utterances, write_knowledge
 
     with generating(output):
-        corpus = load_corpus(data, data_root)
-        if not corpus.is_dialogue:
-            raise ConfigError(f"{data}: TODKAT's knowledge is for dialogues, and this holds examples")
-        lines = utterances(corpus.dialogues, dialogues, seed)
+        parts = []
+        for spec in data:  # one file for every split given, each utterance once
+            corpus = load_corpus(spec, data_root)
+            if not corpus.is_dialogue:
+                raise ConfigError(f"{spec}: TODKAT's knowledge is for dialogues, and this holds examples")
+            parts.append(utterances(corpus.dialogues, dialogues, seed))
+        lines = merged(*parts)
         ensure_writable(output)
         with open_backend(llm, cache or sidecar(output, "cache.sqlite")) as backend:
             summary = write_knowledge(lines, backend, output, per_call, seed)

@@ -102,6 +102,17 @@ def utterances(dialogues: list[Dialogue], limit: int | None = None, seed: int = 
     return out
 
 
+def merged(*parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The lines of several splits in order, each text once (where it first appears)."""
+    seen, out = set(), []
+    for part in parts:
+        for speaker, text in part:
+            if normalise(text) not in seen:
+                seen.add(normalise(text))
+                out.append((speaker, text))
+    return out
+
+
 def write_knowledge(
     lines: list[tuple[str, str]], backend: LLMBackend, out: str | Path, per_call: int = 4, seed: int = 0
 ) -> dict[str, Any]:
