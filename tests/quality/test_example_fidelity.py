@@ -11,6 +11,7 @@ import pytest
 from emosynth.data.io import read_examples
 from emosynth.errors import ConfigError
 from emosynth.judge import labels_made
+from emosynth.llm.base import Completion, LLMBackend
 from emosynth.quality.example_fidelity import ceiling_source, example_agreement, written_for
 from emosynth.quality.verify import VerifySettings, uses_llm
 from emosynth.taxonomy import get_taxonomy
@@ -118,3 +119,24 @@ def test_cli_verify_examples_measures_a_tuned_classifier_on_goemotions_test(joy_
     assert ceiling["source"] == "goemotions:test" and ceiling["split"] == "test"
     assert ceiling["recall_per_label"]["joy"] == 1.0 and ceiling["examples"] <= 28
     assert "goemotions:test (test split: the classifier's thresholds were tuned on dev)" in run.stdout
+
+
+class NamesJoy(LLMBackend):
+    """Stands in for the LLM (the raters' assembly is under test): names joy (label 17) for every example."""
+
+    name, model_id = "scripted", "names-joy"
+
+    def complete(self, request):
+        return Completion('{"labels": [17]}', "stop", 10, 5, self.model_id)
+
+
+def test_a_classifier_of_another_label_set_and_the_llm_are_not_combined(tiny_bert, tmp_path):
+    from emosynth.quality.verify import verify_examples
+    from emosynth.train.sequence import SequenceClassifier
+
+    meld = tmp_path / "meld"  # a MELD classifier rates GoEmotions examples through the mapping, alone
+    SequenceClassifier(tiny_bert, list(get_taxonomy("meld").labels), kind="utterance", max_length=32).save(meld)
+    settings = VerifySettings(ceiling_from=str(PILLARS), ceiling_per_label=1)
+    report = verify_examples(read_examples(PILLARS), settings, meld, NamesJoy())
+    assert set(report["judges"]) == {"classifier", "llm"}
+    assert report["judges"]["llm"]["agreement"]["per_label"]["joy"] == 1.0

@@ -395,7 +395,7 @@ def test_what_a_round_gives_up_on_is_not_asked_again_and_every_round_leaves_its_
     assert llm.utterance_requests == 3 and d["stages"]["utterances"]["failed"] == {}
     assert d["contextless_examples"] == 8 and d["contextual_examples"] == 4
     assert len(llm.context_prompts) == 3 and all(p.count(" says: ") == 2 for p in llm.context_prompts)
-    assert d["dropped_contexts"] == {"empty_context": 3}  # this run's; call 1's was counted by the first
+    assert d["dropped_contexts"] == {"empty_context": 4}  # the whole output's, call 1's from the first run too
     rejected = [obj for _, obj in iter_jsonl(sidecar(out, "rejected.jsonl"))]
     assert [r["id"] for r in rejected if r["id"].startswith("utterances:")] == ["utterances:pillars-s0-000000"]
     dropped = [r for r in rejected if r["id"].startswith("context:")]

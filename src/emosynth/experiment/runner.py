@@ -106,7 +106,8 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: 
     if now.knowledge is not None or (result.get("data", {}).get("knowledge") or {}).get("file"):
         had = (result.get("data", {}).get("knowledge") or {}).get("sha256")
         if had != (sha256_file(now.knowledge) if now.knowledge else None):
-            return f"another knowledge file, or another version of {now.knowledge} (it grows as its pass goes on)"
+            now_file = now.knowledge or "none now"
+            return f"another knowledge file ({now_file}), or another version of it (it grows as its pass goes on)"
     keys = ("backbone", "max_length", "train_size", "synthetic_size", "control")
     # a cell recorded before a setting existed was run with its default
     before = {k: ran.get(k, RunConfig.model_fields[k].default) for k in keys}

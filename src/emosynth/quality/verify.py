@@ -187,7 +187,7 @@ def verify_examples(
         raters.append(LLMRater(llm, get_taxonomy(examples[0].taxonomy), seed=s.seed))
     if not raters:
         raise ConfigError("no judge: examples are judged by a classifier (--classifier RUN/model) or the LLM (--llm)")
-    if len(raters) == 2:
+    if len(raters) == 2 and raters[0].taxonomy.name == raters[1].taxonomy.name:  # combined: one label set only
         raters.append(CombinedRater(list(raters), s.threshold))
     report: dict[str, Any] = {}
     for rater in raters:

@@ -104,10 +104,11 @@ def controlled(synthetic: list, control: str, real: list, seed: int) -> list:
     return synthetic
 
 
-def knowledge_record(model, path: str | None, parts: dict[str, list]) -> dict | None:
-    """TODKAT's knowledge file (sha256) and the share of each part's turns it covers, warning of a part it leaves
-    mostly bare (those turns read only the empty slot: a model tested on them is not the paper's); None for the
-    other models."""
+def knowledge_record(model, path: str | None, read: str | None, parts: dict[str, list]) -> dict | None:
+    """TODKAT's knowledge file with the sha256 it had when the model read it (``read``; None when the file changed
+    during the read, so an experiment takes the cell as stale) and the share of each part's turns it covers,
+    warning of a part it leaves mostly bare (those turns read only the empty slot: a model tested on them is not the
+    paper's); None for the other models."""
     if not hasattr(model, "coverage"):
         return None
     coverage = {name: model.coverage(items) for name, items in parts.items()}
@@ -120,9 +121,10 @@ def knowledge_record(model, path: str | None, parts: dict[str, list]) -> dict | 
                 name,
                 shown(path) if path else "no --knowledge file",
             )
-    return {"file": shown(path) if path else None, "sha256": sha256_file(path) if path else None} | {
-        "coverage": coverage
-    }
+    if path and sha256_file(path) != read:
+        log.warning("%s changed while the model read it; its cells will count as stale", shown(path))
+        read = None
+    return {"file": shown(path) if path else None, "sha256": read, "coverage": coverage}
 
 
 def run(config: RunConfig, out_dir: str | Path) -> dict:
@@ -139,10 +141,11 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     if unmapped:
         log.warning("%d synthetic examples have no %s label and are left out", unmapped.total(), tax.name)
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
+    read = sha256_file(config.knowledge) if config.knowledge else None  # a knowledge pass may be writing to it
     model = build_model(
         config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label, config.knowledge
     )
-    knowledge = knowledge_record(model, config.knowledge, split | {"synthetic": synthetic})
+    knowledge = knowledge_record(model, config.knowledge, read, split | {"synthetic": synthetic})
     args = config.training.model_copy(update={"seed": config.seed})
     stages = []
     if config.regime == "synthetic->real":

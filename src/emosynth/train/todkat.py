@@ -77,6 +77,8 @@ class TODKAT(nn.Module):
         self.config, self.labels, self.kind = config, list(config.labels), "todkat"
         source = str(_path or config.backbone)
         self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+        if not self.tokenizer.is_fast:  # the topic's words are told from the speaker's name by character offsets
+            raise ConfigError(f"{source}: TODKAT needs a fast tokenizer (a tokenizer.json beside the model)")
         self.encoder = AutoModel.from_pretrained(str(_path / "encoder") if _path else source, local_files_only=True)
         self.knower = AutoModel.from_pretrained(str(_path / "knower") if _path else source, local_files_only=True)
         self.knower.requires_grad_(False).eval()
@@ -282,7 +284,7 @@ class TODKAT(nn.Module):
         """Save both encoders, the tokenizer, the other weights, the config and the knowledge it read (as it read it:
         a knowledge file still growing beside a run is saved as it was when the model loaded it)."""
         path = save_parts(self, path, ("encoder", "knower"))
-        if self.knowledge:
+        if self.config.knowledge or self.knowledge:  # even empty: a load must not fall back to the file as it is now
             rows = ({"text": text, "relations": relations} for text, relations in self.knowledge.items())
             write_atomic(path / "knowledge.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 

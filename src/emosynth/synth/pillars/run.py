@@ -96,7 +96,12 @@ class PillarsSynthesizer:
         record = self.config_record()
         check_resumable(out, record, RESUME_KEYS)
         write_atomic(sidecar(out, "config.json"), json.dumps(record, indent=1) + "\n")
-        self.given_up = {obj["id"] for _, obj in _lines(files["rejected"])}
+        given_up = [obj for _, obj in _lines(files["rejected"])]
+        self.given_up = {obj["id"] for obj in given_up}
+        # contexts dropped inside kept replies (``context:<call>/<j>``), of the whole output like the other drops
+        summary.dropped_contexts.update(
+            o["reason"] for o in given_up if o["id"].startswith("context:") and "/" in o["id"]
+        )
         rater = MemoRater(self.rater) if self.rater is not None else None
         with JsonlWriter(files["rejected"]) as rejected:
             config = self.config

@@ -61,7 +61,7 @@ class PillarsSummary:
     dropped_utterances: Counter = field(default_factory=Counter)  # reason -> items dropped inside a kept reply
     dropped_examples: Counter = field(default_factory=Counter)  # reason -> context-less examples filtered out
     dropped_contextual: Counter = field(default_factory=Counter)  # reason -> accepted utterances lost with context
-    dropped_contexts: Counter = field(default_factory=Counter)  # reason -> contexts dropped inside a kept reply
+    dropped_contexts: Counter = field(default_factory=Counter)  # reason -> contexts dropped inside kept replies
     out_of_taxonomy: Counter = field(default_factory=Counter)  # rater label with no equivalent -> times scored
     rater: str | None = None
     contextless: int = 0
