@@ -103,9 +103,9 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: 
     if was != digest:
         return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the file now {str(digest)[:12]}...)"
     now = run_config(cell, config)
-    if now.knowledge is not None or (result.get("data", {}).get("knowledge") or {}).get("file"):
-        had = (result.get("data", {}).get("knowledge") or {}).get("sha256")
-        if had != (sha256_file(now.knowledge) if now.knowledge else None):
+    knew = result.get("data", {}).get("knowledge") or {}  # what a todkat cell recorded of its knowledge file
+    if now.knowledge is not None or knew.get("file"):
+        if knew.get("sha256") != (sha256_file(now.knowledge) if now.knowledge else None):
             now_file = now.knowledge or "none now"
             return f"another knowledge file ({now_file}), or another version of it (it grows as its pass goes on)"
     keys = ("backbone", "max_length", "train_size", "synthetic_size", "control")

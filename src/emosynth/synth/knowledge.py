@@ -93,22 +93,17 @@ def utterances(dialogues: list[Dialogue], limit: int | None = None, seed: int = 
     """The distinct (speaker, text) utterances of ``dialogues`` in order, or of a seeded sample of ``limit`` of them."""
     if limit is not None and limit < len(dialogues):
         dialogues = random.Random(f"knowledge-{seed}").sample(dialogues, limit)
-    seen, out = set(), []
-    for d in dialogues:
-        for t in d.turns:
-            if (key := normalise(t.text)) and key not in seen:
-                seen.add(key)
-                out.append((t.speaker, t.text))
-    return out
+    return merged([(t.speaker, t.text) for d in dialogues for t in d.turns])
 
 
 def merged(*parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The lines of several splits in order, each text once (where it first appears)."""
+    """The (speaker, text) lines of one or several splits in order, each text once (where it first appears; case
+    and punctuation folded), lines without words left out."""
     seen, out = set(), []
     for part in parts:
         for speaker, text in part:
-            if normalise(text) not in seen:
-                seen.add(normalise(text))
+            if (key := normalise(text)) and key not in seen:
+                seen.add(key)
                 out.append((speaker, text))
     return out
 
