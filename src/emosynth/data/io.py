@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +132,14 @@ def write_atomic(path: str | Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Rows as JSONL, replacing ``path`` whole (``write_atomic``)."""
+    write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
 def write_records(path: str | Path, records) -> None:
     """Dialogues or examples (anything with ``to_dict``) as JSONL, replacing ``path`` whole (``write_atomic``)."""
-    write_atomic(path, "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
+    write_jsonl(path, (r.to_dict() for r in records))
 
 
 def ensure_writable(path: str | Path) -> None:

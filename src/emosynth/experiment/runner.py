@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from emosynth.data.io import sha256_file, write_atomic
+from emosynth.data.io import sha256_file, write_atomic, write_jsonl
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
 from emosynth.experiment.config import Cell, ExperimentConfig
@@ -91,13 +91,14 @@ def finished(cell: Cell, root: Path) -> dict[str, Any] | None:
         return None
 
 
-def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: str | None) -> str | None:
+def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digests: dict[Any, str]) -> str | None:
     """What differs between a finished cell's recorded run and the cell as configured now.
 
-    The synthetic data is compared by content (``digest``, the sha256 of ``cell.synthetic`` now), not by path: a
-    dataset rewritten in place (say, filtered again) makes its cells stale, and the same file in another checkout
-    does not.
+    The synthetic data and a todkat cell's knowledge file are compared by content (``digests``: the sha256 of each
+    file now, by path), not by path: a dataset rewritten in place (say, filtered again) makes its cells stale, and
+    the same file in another checkout does not.
     """
+    digest = digests.get(cell.synthetic)
     ran = result.get("config", {})
     was = result.get("data", {}).get("synthetic_sha256")
     if was != digest:
@@ -105,7 +106,7 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digest: 
     now = run_config(cell, config)
     knew = result.get("data", {}).get("knowledge") or {}  # what a todkat cell recorded of its knowledge file
     if now.knowledge is not None or knew.get("file"):
-        if knew.get("sha256") != (sha256_file(now.knowledge) if now.knowledge else None):
+        if knew.get("sha256") != digests.get(now.knowledge):
             now_file = now.knowledge or "none now"
             return f"another knowledge file ({now_file}), or another version of it (it grows as its pass goes on)"
     keys = ("backbone", "max_length", "train_size", "synthetic_size", "control")
@@ -146,10 +147,11 @@ def run_experiment(
     root.mkdir(parents=True, exist_ok=True)
     check_same_settings(config, root)
     cells = config.cells()
-    digests = {path: sha256_file(path) for path in {c.synthetic for c in cells if c.synthetic}}  # once per dataset
+    files = {c.synthetic for c in cells if c.synthetic} | set(config.knowledge.values())
+    digests = {path: sha256_file(path) for path in files}  # once per file, not per cell
     for cell in cells:
         result = finished(cell, root)
-        why = stale(cell, result, config, digests.get(cell.synthetic)) if result is not None else None
+        why = stale(cell, result, config, digests) if result is not None else None
         if why:
             raise ConfigError(
                 f"{cell.path(root)} was trained with {why}; choose another --output or remove the old cells"
@@ -186,6 +188,6 @@ def collect(config: ExperimentConfig, root: str | Path) -> tuple[list[dict[str, 
     root = Path(root)
     rows = [row(c, r) for c in config.cells() if (r := finished(c, root)) is not None]
     stats = analyse(rows)
-    write_atomic(root / "results.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    write_jsonl(root / "results.jsonl", rows)
     write_atomic(root / "friedman.json", json.dumps(stats, indent=1) + "\n")
     return rows, stats

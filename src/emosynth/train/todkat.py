@@ -21,7 +21,6 @@ item (one turn) is read out of its dialogue's decoded sequence.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 from transformers import AutoModel, AutoTokenizer
 
-from emosynth.data.io import iter_jsonl, write_atomic
+from emosynth.data.io import iter_jsonl, write_jsonl
 from emosynth.errors import ConfigError
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
 from emosynth.text import normalise
@@ -286,7 +285,7 @@ class TODKAT(nn.Module):
         path = save_parts(self, path, ("encoder", "knower"))
         if self.config.knowledge or self.knowledge:  # even empty: a load must not fall back to the file as it is now
             rows = ({"text": text, "relations": relations} for text, relations in self.knowledge.items())
-            write_atomic(path / "knowledge.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+            write_jsonl(path / "knowledge.jsonl", rows)
 
     @classmethod
     def load(cls, path: str | Path) -> TODKAT:
