@@ -21,7 +21,9 @@ on dev, so the sample is drawn from test) or else at the run's label threshold (
 
 With ``--llm-fidelity`` (the report of ``emosynth verify DATA --llm``), the LLM rater's own figures are added under
 ``llm_rater``: how many of the sample's examples it confirms, and its ceiling on a label-balanced sample of real
-GoEmotions dev (``--ceiling-per-label`` examples per label; nothing of it was tuned on dev).
+GoEmotions dev (``--ceiling-per-label`` examples per label; nothing of it was tuned on dev); when the report also has
+the classifier (``verify DATA --classifier RUN/model --llm``), the two combined under ``combined_rater`` (its ceiling on
+test: the classifier's thresholds were tuned on dev).
 
     .venv/bin/python benchmarks/pillars_generation.py [--summary data/samples/pillars.summary.json] [--rater RUN/model]
         [--cache runs/pillars/pillars.cache.sqlite] [--llm-fidelity runs/pillars_llm_rater.fidelity.json]
@@ -101,6 +103,8 @@ def main() -> None:
         counted = from_cache(args.cache, max((r.get("last_answer", 0.0) for r in runs), default=0.0))
         if counted["llm_calls"]:
             runs.append(counted | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()})
+    elif any("last_answer" in r for r in runs):  # counted from caches: the summary's row would count a run twice
+        print("the runs were counted from response caches: pass --cache to add new ones")
     elif summary["llm_calls"] and not any({k: r.get(k) for k in row(summary)} == row(summary) for r in runs):
         this = row(summary) | {"measured": time.strftime("%Y-%m-%d"), "machine": describe()}
         runs.append(this)  # an invocation without calls only re-filtered or re-rated the sample
@@ -137,19 +141,20 @@ def main() -> None:
         result["rater_ceiling"]["real"] = f"goemotions:{split}"
     elif "rater_ceiling" in previous and previous.get("rater") == result["rater"]:
         result["rater_ceiling"] = previous["rater_ceiling"]
-    if args.llm_fidelity:
-        report = json.loads(args.llm_fidelity.read_text())
-        judge = report["judges"]["llm"]
-        result["llm_rater"] = {
-            "rater": judge["model"],
-            "examples": report["data"],
-            "confirmed": judge["agreement"]["confirmed"],
-            "of": judge["agreement"]["n"],
-            "ceiling": judge["ceiling"],
-            "measured": time.strftime("%Y-%m-%d", time.localtime(args.llm_fidelity.stat().st_mtime)),
-        }
-    elif "llm_rater" in previous:
-        result["llm_rater"] = previous["llm_rater"]
+    report = json.loads(args.llm_fidelity.read_text()) if args.llm_fidelity else None
+    for name, key in (("llm", "llm_rater"), ("combined", "combined_rater")):
+        judge = report["judges"].get(name) if report else None
+        if judge:
+            result[key] = {
+                "rater": judge["model"],
+                "examples": report["data"],
+                "confirmed": judge["agreement"]["confirmed"],
+                "of": judge["agreement"]["n"],
+                "ceiling": judge["ceiling"],
+                "measured": time.strftime("%Y-%m-%d", time.localtime(args.llm_fidelity.stat().st_mtime)),
+            }
+        elif key in previous:
+            result[key] = previous[key]
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
 
