@@ -1,0 +1,88 @@
+"""What best-of-n turn selection costs and buys (issue 14), measured side by side in one run: the same Natural
+dialogue requests (same seed) generated with n = 1, 2, 4 ... candidates per turn, chosen by the same judge (the
+class-weighted utterance classifier of ``--judge auto``; with n = 1 it only scores the turns).
+
+Per n: wall seconds, dialogues per hour, candidates per kept turn, the share of kept turns the selecting judge reads
+as planned (its own choice: an upper bound, not fidelity), label-word leakage and the largest top-opener ratio
+against the real train split (``emosynth inspect``). Each n is one ``emosynth generate dialogues`` process.
+
+    .venv/bin/python benchmarks/best_of_n.py [--taxonomy meld] [--dialogues 8] [--n 1 2 4] [--seed 7000]
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from machine import describe
+
+from emosynth.quality.describe import describe_specs
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "runs" / "best_of_n"
+
+
+def generate(taxonomy: str, n: int, dialogues: int, seed: int) -> dict:
+    """One generation with ``n`` candidates per turn; its summary and output path. A setting that already made all
+    its dialogues in one go is read, not run again (so settings can be added to a run)."""
+    out = WORK / f"{taxonomy}_natural_s{seed}_n{n}.jsonl"
+    done = out.with_suffix(".summary.json")
+    if done.exists():
+        summary = json.loads(done.read_text())
+        if summary["already_done"] == 0 and summary["accepted"] + summary["rejected"] == dialogues:
+            return summary | {"output": out}
+    for part in WORK.glob(f"{out.stem}.*"):  # a killed or partial run: time it again from the start
+        part.unlink()
+    cmd = [sys.executable, "-m", "emosynth", "generate", "dialogues", "--taxonomy", taxonomy, "--mode", "natural"]
+    cmd += ["-n", str(dialogues), "--seed", str(seed), "--judge", "auto", "--best-of", str(n), "--no-progress"]
+    subprocess.run([*cmd, "-o", str(out)], cwd=ROOT, check=True)
+    return json.loads(out.with_suffix(".summary.json").read_text()) | {"output": out}
+
+
+def row(taxonomy: str, n: int, summary: dict) -> dict:
+    real = f"{taxonomy}:train"
+    report = next(r for r in describe_specs([str(summary["output"])], real, semantic=False) if r["source"] != real)
+    keys = ("accepted", "rejected", "attempts", "wall_seconds", "dialogues_per_hour", "completion_tokens")
+    keys += ("candidates_per_kept_turn", "selecting_judge_agreement", "selected_by", "label_counts")
+    return {
+        "n": n,
+        **{k: summary[k] for k in keys},
+        "label_word_rate": round(report["leakage"]["rate"], 4),
+        "max_opener_ratio": max(report["against"]["opener_ratio"].values()),
+        "opener_ratio_vs_real": report["against"]["opener_ratio"],
+        "output": summary["output"].relative_to(ROOT).as_posix(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--taxonomy", default="meld")
+    parser.add_argument("--dialogues", type=int, default=8)
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--seed", type=int, default=7000)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "best_of_n.json")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows = [row(args.taxonomy, n, generate(args.taxonomy, n, args.dialogues, args.seed)) for n in args.n]
+    base = rows[0]
+    for r in rows:
+        r["seconds_vs_first"] = round(r["wall_seconds"] / base["wall_seconds"], 3)
+    result = {
+        "taxonomy": args.taxonomy,
+        "mode": "natural",
+        "dialogues_per_setting": args.dialogues,
+        "seed": args.seed,
+        "note": "one run, settings one after another on the same machine; a setting's wall time covers its own "
+        "process (model load included); selecting_judge_agreement is the choosing judge's own reading",
+        "rows": rows,
+        "machine": describe(),
+        "measured": time.strftime("%Y-%m-%d"),
+    }
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
