@@ -3,10 +3,13 @@ dialogue requests (same seed) generated with n = 1, 2, 4 ... candidates per turn
 class-weighted utterance classifier of ``--judge auto``; with n = 1 it only scores the turns).
 
 Per n: wall seconds, dialogues per hour, candidates per kept turn, the share of kept turns the selecting judge reads
-as planned (its own choice: an upper bound, not fidelity), label-word leakage and the largest top-opener ratio
-against the real train split (``emosynth inspect``). Each n is one ``emosynth generate dialogues`` process.
+as planned (its own choice: an upper bound, not fidelity), with ``--grader`` the agreement of a classifier that did
+not choose (e.g. a context model trained by ``emosynth train``) and its ceiling, label-word leakage and the largest
+top-opener ratio against the real train split (``emosynth inspect``). Each n is one ``emosynth generate dialogues``
+process.
 
     .venv/bin/python benchmarks/best_of_n.py [--taxonomy meld] [--dialogues 8] [--n 1 2 4] [--seed 7000]
+        [--grader runs/judges/meld_context_cw/model]
 """
 
 import argparse
@@ -41,6 +44,24 @@ def generate(taxonomy: str, n: int, dialogues: int, seed: int) -> dict:
     return json.loads(out.with_suffix(".summary.json").read_text()) | {"output": out}
 
 
+def graded(output: Path, grader: str) -> dict:
+    """Agreement of a judge that did not choose the turns (``emosynth verify``), and its ceiling."""
+    from emosynth.quality.verify import VerifySettings, verify
+
+    report = verify(output, VerifySettings(json_out=output.with_suffix(".fidelity.json")), [grader])
+    entry = report["judges"]["classifier"]
+    if entry["selected_these_turns"]:
+        raise SystemExit(f"{grader} chose these turns: grade with another judge")
+    ag, ceiling = entry["agreement"], entry["ceiling"]
+    return {
+        "grader": grader,
+        "grader_agreement": ag["overall"],
+        "grader_agreement_macro": ag["macro"],
+        "grader_per_label": ag["per_label"],
+        "grader_ceiling": ceiling["overall"],
+    }
+
+
 def row(taxonomy: str, n: int, summary: dict) -> dict:
     real = f"{taxonomy}:train"
     report = next(r for r in describe_specs([str(summary["output"])], real, semantic=False) if r["source"] != real)
@@ -62,10 +83,14 @@ def main() -> None:
     parser.add_argument("--dialogues", type=int, default=8)
     parser.add_argument("--n", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--seed", type=int, default=7000)
+    parser.add_argument("--grader", default=None, help="a classifier that did not choose (e.g. a context model)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "best_of_n.json")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     rows = [row(args.taxonomy, n, generate(args.taxonomy, n, args.dialogues, args.seed)) for n in args.n]
+    if args.grader:
+        for r in rows:
+            r |= graded(ROOT / r["output"], args.grader)
     base = rows[0]
     for r in rows:
         r["seconds_vs_first"] = round(r["wall_seconds"] / base["wall_seconds"], 3)
