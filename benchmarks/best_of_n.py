@@ -41,7 +41,7 @@ def generate(taxonomy: str, n: int, dialogues: int, seed: int) -> dict:
     cmd = [sys.executable, "-m", "emosynth", "generate", "dialogues", "--taxonomy", taxonomy, "--mode", "natural"]
     cmd += ["-n", str(dialogues), "--seed", str(seed), "--judge", "auto", "--best-of", str(n), "--no-progress"]
     subprocess.run([*cmd, "-o", str(out)], cwd=ROOT, check=True)
-    return json.loads(out.with_suffix(".summary.json").read_text()) | {"output": out}
+    return json.loads(done.read_text()) | {"output": out}
 
 
 def graded(output: Path, grader: str) -> dict:
