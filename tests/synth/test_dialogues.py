@@ -14,7 +14,7 @@ from emosynth.errors import ConfigError
 from emosynth.llm.base import Completion, LLMBackend
 from emosynth.llm.cache import CachedBackend, ResponseCache
 from emosynth.synth.config import DialogueConfig
-from emosynth.synth.dialogues import DialogueSynthesizer
+from emosynth.synth.dialogues import DialogueSynthesizer, check_output
 
 MELD_LABELS = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 FAST = dict(n=3, min_turns=3, max_turns=4, max_speakers=3, tokens_per_turn=60, max_attempts=3)
@@ -139,6 +139,18 @@ def test_resuming_with_another_config_is_refused(smollm, tmp_path):
     DialogueSynthesizer(DialogueConfig.create(mode="natural", **(FAST | {"n": 1})), smollm).run(out, progress=False)
     with pytest.raises(ConfigError, match="generated with mode='natural', not 'balanced'"):
         DialogueSynthesizer(DialogueConfig.create(mode="balanced", **(FAST | {"n": 1})), smollm).run(out)
+
+
+def test_an_output_from_before_judge_rounds_resumes_unless_its_bar_made_them_matter(tmp_path):
+    out = tmp_path / "old.jsonl"
+    old = DialogueConfig.create(mode="natural").model_dump(exclude={"judge_rounds"})
+    sidecar(out, "config.json").write_text(json.dumps(old))
+    check_output(out, DialogueConfig.create(mode="natural").model_dump())  # no bar: rounds change nothing
+    barred = DialogueConfig.create(mode="natural", best_of=4, judge="j", min_judge_score=0.2)
+    sidecar(out, "config.json").write_text(json.dumps(barred.model_dump(exclude={"judge_rounds"})))
+    with pytest.raises(ConfigError, match="judge_rounds=1, not 2"):
+        check_output(out, barred.model_dump())  # a bar with one round rejected whole dialogues: another dataset
+    check_output(out, barred.model_copy(update={"judge_rounds": 1}).model_dump())
 
 
 def test_replies_cut_by_max_tokens_are_rejected_with_reason(smollm, tmp_path):

@@ -53,6 +53,9 @@ def generate_dialogues(
     min_judge_score: Annotated[
         float | None, typer.Option(help="A kept turn the judge scores lower rejects its dialogue (0).")
     ] = None,
+    judge_rounds: Annotated[
+        int | None, typer.Option(help="Rounds of --best-of candidates a turn below --min-judge-score gets (2).")
+    ] = None,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (--few-shot examples, --judge auto).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
@@ -84,6 +87,7 @@ def generate_dialogues(
             best_of=best_of,
             judge=judge,
             min_judge_score=min_judge_score,
+            judge_rounds=judge_rounds,
         )
         chooser = None
         if config.judge:

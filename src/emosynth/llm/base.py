@@ -38,7 +38,9 @@ class ChatRequest:
 
     Best-of-n filling (a backend that ``chooses``): each hole is drawn ``hole_candidates`` times from the same
     prefix and the backend's chooser of identity ``chooser`` keeps the candidate it scores best for what that
-    hole should express, ``hole_labels[i]`` (``emosynth.judge.Chooser``).
+    hole should express, ``hole_labels[i]`` (``emosynth.judge.Chooser``). A hole whose best candidate scores below
+    ``hole_min_score`` is drawn ``hole_candidates`` times more, up to ``hole_rounds`` rounds in all, and the best
+    of all its candidates kept.
     """
 
     messages: tuple[dict[str, str], ...]
@@ -57,6 +59,8 @@ class ChatRequest:
     hole_candidates: int = 1
     hole_labels: tuple[str, ...] | None = None
     chooser: str | None = None
+    hole_min_score: float | None = None
+    hole_rounds: int = 1
 
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters every backend passes on as they are."""
@@ -67,6 +71,7 @@ class ChatRequest:
         payload = asdict(self)
         # requests without a template or a choice keep the keys they always had (and their cached answers)
         defaults = (("template", None), ("hole_max_chars", None), ("hole_candidates", 1), ("hole_repeats", False))
+        defaults += (("hole_min_score", None), ("hole_rounds", 1))
         for key, default in defaults:
             if payload[key] == default:
                 del payload[key]

@@ -9,7 +9,9 @@ is evaluated once and copied into each sequence (``llama_memory_seq_cp``).
 
 A request that names a chooser (best-of-n, ``ChatRequest.hole_candidates``) has each hole drawn that many times
 from the same prefix; the chooser scores the candidates for the hole's label and the best one is kept: if it is
-not the last one drawn, the sequence is rewound to the hole and the kept text evaluated in one batch.
+not the last one drawn, the sequence is rewound to the hole and the kept text evaluated in one batch. A hole whose
+best candidate scores below the request's ``hole_min_score`` is drawn again as many times (``hole_rounds`` rounds
+at most) before the best of all is kept: a weak turn costs a few more candidates, not its whole dialogue.
 
 Each request keeps its own seeded sampler chain, so answers do not depend on the order requests arrive in; with one
 slot the decoding is that of a single sequence, token for token. With several, the floating-point sums of a
@@ -142,6 +144,8 @@ class BatchFiller:
         return FillState(
             chooser=self.choosers.get(request.chooser) if request.chooser is not None else None,
             want=max(1, request.hole_candidates),
+            min_score=request.hole_min_score,
+            rounds=request.hole_rounds,
             repeats=request.hole_repeats,
             labels=request.hole_labels or (),
             index=index,
@@ -207,7 +211,7 @@ class BatchFiller:
                 self._next_hole(fill, body, raw, piece[:at])
                 return
             fill.candidates.append((body, raw, piece[:at]))
-            if len(fill.candidates) < fill.want:
+            if len(fill.candidates) < fill.want * (fill.round + 1):
                 self._rewind(fill)  # the next candidate, from the same prefix
             else:
                 self._choose(fill, last_in_cache=True)
@@ -229,9 +233,14 @@ class BatchFiller:
 
     def _choose(self, fill: FillState, last_in_cache: bool) -> None:
         """Keep the candidate the chooser scores best for the hole's label (the earliest of equals)."""
-        candidates, fill.candidates = fill.candidates, []
+        candidates = fill.candidates
         scored = fill.chooser.score(fill.labels[fill.hole], [c[0] for c in candidates], list(fill.kept))
         best = max(range(len(candidates)), key=lambda i: (scored[i][0], -i))
+        if fill.min_score is not None and scored[best][0] < fill.min_score and fill.round + 1 < fill.rounds:
+            fill.round += 1  # too weak: another round of candidates from the same prefix, then the best of all
+            self._rewind(fill)
+            return
+        fill.candidates, fill.round = [], 0
         fill.scores.append(float(scored[best][0]))
         fill.agree.append(bool(scored[best][1]))
         fill.counts.append(len(candidates))

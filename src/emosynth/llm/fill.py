@@ -73,7 +73,10 @@ class FillState:
     redraws: int = 0
     result: Filled | None = None
     chooser: object = None  # best-of-n: the chooser, the holes' labels and the candidates drawn for this hole
-    want: int = 1
+    want: int = 1  # candidates per round
+    min_score: float | None = None  # below it, the hole gets another round of candidates ...
+    rounds: int = 1  # ... up to this many rounds in all
+    round: int = 0
     labels: tuple[str, ...] = ()
     candidates: list[tuple[str, bytes, bytes]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)

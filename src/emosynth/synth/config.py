@@ -42,9 +42,17 @@ IDENTITY_FIELDS = (
     "best_of",
     "judge",
     "min_judge_score",
+    "judge_rounds",
 )
 # what outputs written before a setting existed were made with
-LEGACY = {"decoding": "schema", "best_of": 1, "judge": None, "min_judge_score": 0.0, "cues_version": 2}
+LEGACY = {
+    "decoding": "schema",
+    "best_of": 1,
+    "judge": None,
+    "min_judge_score": 0.0,
+    "judge_rounds": 1,
+    "cues_version": 2,
+}
 
 
 SAMPLING_FIELDS = ("temperature", "top_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
@@ -82,10 +90,12 @@ class DialogueConfig(BaseModel):
     scenario_file: str | None = None
     transitions_file: str | None = None
     # best-of-n (planned labelling, template decoding): candidates per turn, the classifier that chooses among them
-    # (it scores every kept turn even with best_of 1), and the score below which a kept turn rejects its dialogue
+    # (it scores every kept turn even with best_of 1), and the score below which a kept turn rejects its dialogue;
+    # a turn below it first gets more rounds of best_of candidates, up to judge_rounds rounds in all
     best_of: int = Field(1, ge=1, le=16)
     judge: str | None = None
     min_judge_score: float = Field(0.0, ge=0.0, le=1.0)
+    judge_rounds: int = Field(2, ge=1, le=8)
 
     @model_validator(mode="before")
     @classmethod

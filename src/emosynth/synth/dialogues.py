@@ -40,6 +40,8 @@ RENAMED = {"labels": "labelling"}  # config keys of outputs written by earlier v
 
 def check_output(out: Path, record: dict[str, Any]) -> None:
     """Refuse to resume into ``out`` when it was made with other settings (``data.io.check_resumable``)."""
+    if not record.get("min_judge_score"):  # without a bar there is nothing to retry: the rounds change nothing
+        record = {k: v for k, v in record.items() if k != "judge_rounds"}
     check_resumable(out, record, RESUME_KEYS, RENAMED, LEGACY)
 
 
@@ -149,7 +151,9 @@ class DialogueSynthesizer:
         if note:
             messages = (*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + "\n\n" + note})
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
-        choice = best_of(self.chooser, cfg.best_of, spec) if template is not None else {}
+        choice = {}
+        if template is not None:
+            choice = best_of(self.chooser, cfg.best_of, spec, cfg.min_judge_score, cfg.judge_rounds)
         return ChatRequest(
             messages=messages,
             max_tokens=cfg.max_tokens or cfg.tokens_per_turn * n_turns + 40,

@@ -4,8 +4,6 @@ low."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from emosynth.judge import Chooser
 from emosynth.llm.base import Completion
 from emosynth.records import Turn
@@ -13,11 +11,14 @@ from emosynth.synth.parse import InvalidOutput
 from emosynth.synth.specs import DialogueSpec
 
 
-def best_of(chooser: Chooser | None, n: int, spec: DialogueSpec) -> dict[str, Any]:
-    """The request fields of a planned dialogue's best-of-``n`` filling (none without a chooser)."""
+def best_of(chooser: Chooser | None, n: int, spec: DialogueSpec, min_score: float = 0.0, rounds: int = 1) -> dict:
+    """The request fields of a planned dialogue's best-of-``n`` filling (none without a chooser); a turn whose best
+    candidate scores below ``min_score`` gets up to ``rounds`` rounds of ``n`` candidates."""
     if chooser is None:
         return {}
-    return {"hole_candidates": n, "hole_labels": tuple(p.emotion for p in spec.plan), "chooser": chooser.identity}
+    labels = tuple(p.emotion for p in spec.plan)
+    retry = {"hole_min_score": min_score, "hole_rounds": rounds} if min_score > 0 and rounds > 1 else {}
+    return {"hole_candidates": n, "hole_labels": labels, "chooser": chooser.identity} | retry
 
 
 def judged_turns(chooser: Chooser | None, min_score: float, turns: list[Turn], completion: Completion) -> dict:
