@@ -116,3 +116,37 @@ def test_cli_train_then_predict_a_dialogue_from_stdin(tiny_bert, meld_like, tmp_
         [*cmd, "evaluate", str(tmp_path / "nothing"), "--data-root", str(root)], text=True, capture_output=True
     )
     assert missing.returncode == 2 and "not a saved emosynth classifier" in missing.stderr
+
+
+def test_train_dialogues_trains_on_the_dialogues_a_knowledge_pass_with_that_sample_asked_about(tiny_bert, tmp_path):
+    from emosynth.data.meld import read_meld
+    from emosynth.records import Dialogue, Turn
+    from emosynth.synth.knowledge import utterances
+
+    root = tmp_path / "meld"
+    emotions = ("joy", "anger", "neutral")
+    for split, n in (("train", 10), ("dev", 3), ("test", 3)):
+        dialogues = [
+            Dialogue(f"{split}{k}", [Turn("ben", f"{split} talk {k}, line {j}", emotions[j]) for j in range(3)], "meld")
+            for k in range(n)
+        ]
+        export_dialogues(dialogues, root / f"{split}_sent_emo.csv", "meld-csv")
+    # the knowledge pass of `emosynth knowledge meld:dev meld:test` and `meld:train --dialogues 4`
+    asked = [*utterances(read_meld("train", root), 4), *utterances(read_meld("dev", root) + read_meld("test", root))]
+    knowledge = tmp_path / "knowledge.jsonl"
+    knowledge.write_text("".join(json.dumps({"text": t, "relations": {"xReact": "fine"}}) + "\n" for _, t in asked))
+    config = RunConfig.create(
+        benchmark="meld",
+        model="todkat",
+        train_dialogues=4,
+        knowledge=str(knowledge),
+        backbone=str(tiny_bert),
+        data_root=str(root),
+        save_model=False,
+        training=TrainingArguments(epochs=1, batch_size=4),
+    )
+    saved = run(config, tmp_path / "run")["data"]
+    assert saved["n_train"] == 12 and saved["n_train_available"] == 30
+    assert saved["knowledge"]["coverage"] == {"train": 1.0, "dev": 1.0, "test": 1.0, "synthetic": None}
+    with pytest.raises(ConfigError, match="goemotions has none"):
+        RunConfig.create(benchmark="goemotions", model="utterance", train_dialogues=4)

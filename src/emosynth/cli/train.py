@@ -24,6 +24,9 @@ def train(
     synthetic: Annotated[str | None, typer.Option(help="Synthetic dialogues or examples (JSONL).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     train_size: Annotated[int | None, typer.Option(help="Train on a seeded sample of this many real examples.")] = None,
+    train_dialogues: Annotated[
+        int | None, typer.Option(help="Train on the train dialogues `emosynth knowledge --dialogues N` asks about.")
+    ] = None,
     epochs: Annotated[int, typer.Option()] = 2,
     pretrain_epochs: Annotated[int, typer.Option(help="Epochs on synthetic data (synthetic->real).")] = 1,
     learning_rate: Annotated[float, typer.Option()] = 5e-5,
@@ -49,6 +52,7 @@ def train(
             synthetic=synthetic,
             seed=seed,
             train_size=train_size,
+            train_dialogues=train_dialogues,
             backbone=backbone,
             max_length=max_length,
             knowledge=knowledge,

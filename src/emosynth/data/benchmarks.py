@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from emosynth.errors import ConfigError, UnknownNameError
@@ -9,6 +10,14 @@ from emosynth.records import Dialogue, Example
 
 ERC_BENCHMARKS = ("meld", "emorynlp", "emorynlp-full", "iemocap", "dailydialog")
 EXAMPLE_BENCHMARKS = ("goemotions", "isear", "emocontext")
+
+
+def sample_dialogues(dialogues: list[Dialogue], n: int | None, seed: int = 0) -> list[Dialogue]:
+    """A seeded sample of ``n`` of ``dialogues`` (all of them when ``n`` is None or not smaller): the dialogues
+    ``emosynth knowledge --dialogues n --seed seed`` asks about, and those ``train_dialogues`` trains on."""
+    if n is None or n >= len(dialogues):
+        return dialogues
+    return random.Random(f"knowledge-{seed}").sample(dialogues, n)
 
 
 def load_erc(benchmark: str, split: str, root: str | Path | None = None) -> list[Dialogue]:

@@ -38,6 +38,7 @@ class ExperimentConfig(BaseModel):
     controls: dict[str, str] = {}
     seeds: list[int] = [0, 1, 2]
     train_size: int | None = Field(None, ge=1, description="a seeded sample of the real train split (low-resource)")
+    train_dialogues: int | None = Field(None, ge=1, description="a seeded sample of the real train dialogues")
     training: TrainingArguments = TrainingArguments()
     max_length: dict[str, int] = {}
     backbone: str | None = None

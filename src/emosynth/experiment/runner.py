@@ -45,6 +45,7 @@ def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
         synthetic_size=config.sizes.get(cell.dataset),
         control=config.controls.get(cell.dataset, "none"),
         train_size=config.train_size,
+        train_dialogues=config.train_dialogues,
         backbone=config.backbone,
         max_length=config.max_length.get(cell.model),
         data_root=config.root_of(cell.benchmark),
@@ -62,6 +63,7 @@ def settings(config: ExperimentConfig) -> dict[str, Any]:
         "backbone": config.backbone,
         "data_root": {b: config.root_of(b) for b in config.benchmarks},
         "train_size": config.train_size,
+        "train_dialogues": config.train_dialogues,
     }
 
 
@@ -109,7 +111,7 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digests:
         if knew.get("sha256") != digests.get(now.knowledge):
             now_file = now.knowledge or "none now"
             return f"another knowledge file ({now_file}), or another version of it (it grows as its pass goes on)"
-    keys = ("backbone", "max_length", "train_size", "synthetic_size", "control")
+    keys = ("backbone", "max_length", "train_size", "train_dialogues", "synthetic_size", "control")
     # a cell recorded before a setting existed was run with its default
     before = {k: ran.get(k, RunConfig.model_fields[k].default) for k in keys}
     before |= TrainingArguments.recorded(ran).identity()

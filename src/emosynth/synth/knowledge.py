@@ -12,11 +12,11 @@ an ATOMIC or COMET export written in the same shape can be used instead. A summa
 from __future__ import annotations
 
 import json
-import random
 import time
 from pathlib import Path
 from typing import Any
 
+from emosynth.data.benchmarks import sample_dialogues
 from emosynth.data.io import JsonlWriter, iter_jsonl, sidecar, write_atomic
 from emosynth.errors import ConfigError
 from emosynth.llm.base import ChatRequest, LLMBackend
@@ -90,10 +90,9 @@ def parse(text: str, k: int) -> list[dict[str, str]]:
 
 
 def utterances(dialogues: list[Dialogue], limit: int | None = None, seed: int = 0) -> list[tuple[str, str]]:
-    """The distinct (speaker, text) utterances of ``dialogues`` in order, or of a seeded sample of ``limit`` of them."""
-    if limit is not None and limit < len(dialogues):
-        dialogues = random.Random(f"knowledge-{seed}").sample(dialogues, limit)
-    return merged([(t.speaker, t.text) for d in dialogues for t in d.turns])
+    """The distinct (speaker, text) utterances of ``dialogues`` in order, or of a seeded sample of ``limit`` of them
+    (``data.benchmarks.sample_dialogues``)."""
+    return merged([(t.speaker, t.text) for d in sample_dialogues(dialogues, limit, seed) for t in d.turns])
 
 
 def merged(*parts: list[tuple[str, str]]) -> list[tuple[str, str]]:

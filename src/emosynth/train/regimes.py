@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from emosynth.data.benchmarks import load_split, taxonomy_name
+from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split, sample_dialogues, taxonomy_name
 from emosynth.data.io import read_records, sha256_file, write_atomic
 from emosynth.data.paths import shown
 from emosynth.errors import validated
@@ -56,6 +56,8 @@ class RunConfig(BaseModel):
     control: str = "none"
     seed: int = 0
     train_size: int | None = Field(None, ge=1, description="a seeded sample of this many real train examples")
+    # whole dialogues, the same for every seed: those a knowledge pass with --dialogues N (seed 0) asked about
+    train_dialogues: int | None = Field(None, ge=1, description="a seeded sample of this many real train dialogues")
     backbone: str | None = None
     max_length: int | None = Field(None, ge=8)
     knowledge: str | None = None  # TODKAT's knowledge file (emosynth knowledge)
@@ -77,6 +79,8 @@ class RunConfig(BaseModel):
             raise ValueError(f"regime '{self.regime}' needs synthetic data (--synthetic DATA.jsonl)")
         if self.knowledge and self.model != "todkat":
             raise ValueError(f"knowledge is read by the todkat model only, not by '{self.model}'")
+        if self.train_dialogues and self.benchmark not in ERC_BENCHMARKS:
+            raise ValueError(f"train_dialogues samples dialogues, and {self.benchmark} has none (use train_size)")
         return self
 
     @classmethod
@@ -131,8 +135,11 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     """Train, select on dev, test once; saves the model and ``results.json`` in ``out_dir``."""
     out_dir = Path(out_dir)
     tax = get_taxonomy(taxonomy_name(config.benchmark))
-    split = {s: items_of(load_split(config.benchmark, s, config.data_root), tax) for s in ("train", "dev", "test")}
+    loaded = {s: load_split(config.benchmark, s, config.data_root) for s in ("train", "dev", "test")}
+    split = {s: items_of(records, tax) for s, records in loaded.items()}
     n_real = len(split["train"])
+    if config.train_dialogues is not None:  # whole dialogues, the same sample for every seed
+        split["train"] = items_of(sample_dialogues(loaded["train"], config.train_dialogues), tax)
     if config.train_size is not None and config.train_size < n_real:  # low-resource: the same sample in every regime
         split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
     records = read_records(config.synthetic)[: config.synthetic_size] if config.synthetic else []
