@@ -192,36 +192,26 @@ def _lines(path):
     return path.read_text().split("\n")[:-1] if path.exists() else []
 
 
+def _generate(out, n=6):
+    """The command generating ``n`` Natural dialogues into ``out`` with SmolLM2, and a process running it."""
+    cmd = [sys.executable, "-m", "emosynth", "generate", "dialogues", "--model", "smollm2-135m", "-n", str(n)]
+    cmd += ["--mode", "natural", "--min-turns", "3", "--max-turns", "4", "--no-progress", "-o", str(out)]
+    cmd += ["--concurrency", "3"]  # dialogues decoded in parallel sequences: those in flight at a kill are lost
+    env = os.environ | {"EMOSYNTH_CACHE": str(out.parent / "cache")}
+    return cmd, env, subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for(out, proc, n):
+    deadline = time.time() + 300
+    while len(_lines(out)) + len(_lines(sidecar(out, "rejected.jsonl"))) < n and time.time() < deadline:
+        assert proc.poll() is None, "generation ended before it could be stopped"
+        time.sleep(0.2)
+
+
 def test_sigkill_mid_run_loses_and_duplicates_nothing(tmp_path):
     out = tmp_path / "k.jsonl"
-    cmd = [
-        sys.executable,
-        "-m",
-        "emosynth",
-        "generate",
-        "dialogues",
-        "--model",
-        "smollm2-135m",
-        "-n",
-        "6",
-        "--mode",
-        "natural",
-        "--min-turns",
-        "3",
-        "--max-turns",
-        "4",
-        "--concurrency",
-        "3",  # dialogues decoded in parallel sequences: the ones in flight at the kill are answered again
-        "--no-progress",
-        "-o",
-        str(out),
-    ]
-    env = os.environ | {"EMOSYNTH_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while len(_lines(out)) + len(_lines(sidecar(out, "rejected.jsonl"))) < 2 and time.time() < deadline:
-        assert proc.poll() is None, "generation ended before it could be killed"
-        time.sleep(0.2)
+    cmd, env, proc = _generate(out)
+    _wait_for(out, proc, 2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     kept = _lines(out)
@@ -233,6 +223,27 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(tmp_path):
         json.loads(line)["id"] for line in _lines(sidecar(out, "rejected.jsonl"))
     ]
     assert len(ids) == len(set(ids)) == 6
+    saved = json.loads(sidecar(out, "summary.json").read_text())  # the killed invocation wrote none
+    assert len(saved["invocations"]) == 1 and saved["whole_file"]["dialogues"] == len(final)
+
+
+def test_an_interrupted_run_records_what_it_did_and_the_next_adds_to_it(tmp_path):
+    out = tmp_path / "i.jsonl"
+    cmd, env, proc = _generate(out)
+    _wait_for(out, proc, 1)
+    os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
+    assert proc.wait(timeout=120) != 0
+    first = json.loads(sidecar(out, "summary.json").read_text())
+    done = first["accepted"] + first["rejected"]
+    assert first["interrupted"] and 1 <= done < 6 and first["wall_seconds"] > 0
+    assert len(first["invocations"]) == 1 and first["whole_file"]["dialogues"] == first["accepted"]
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=600)
+    saved = json.loads(sidecar(out, "summary.json").read_text())
+    assert not saved["interrupted"] and saved["already_done"] == done
+    assert [i["interrupted"] for i in saved["invocations"]] == [True, False]
+    assert saved["whole_file"]["dialogues"] == len(read_dialogues(out)) == first["accepted"] + saved["accepted"]
+    total = sum(i["wall_seconds"] for i in saved["invocations"])
+    assert saved["whole_file"]["wall_seconds"] == pytest.approx(total, abs=0.02)
 
 
 def test_pipeline_through_an_openai_compatible_server(llama_server, tmp_path):

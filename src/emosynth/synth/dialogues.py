@@ -28,7 +28,7 @@ from emosynth.synth.prompts import Cues, load_cues, render_messages, retry_note
 from emosynth.synth.schemas import labelled_schema, planned_schema, planned_template
 from emosynth.synth.selection import best_of, judged_turns
 from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for, seed_for
-from emosynth.synth.summary import RunSummary, progress_bar, show_rates
+from emosynth.synth.summary import RunSummary, progress_bar, save_summary, show_rates
 from emosynth.taxonomy import get_taxonomy
 from emosynth.text import distinct_n, word_ngrams
 
@@ -233,32 +233,41 @@ class DialogueSynthesizer:
         summary = RunSummary(requested=self.config.n)
         record = self.config_record()
         check_output(out, record)
-        with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
-            sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-            done = self.done_ids(out)
-            pending = [s for s in map(self.spec, range(self.config.n)) if s.id not in done]
-            summary.already_done = self.config.n - len(pending)
-            bar = progress_bar(self.config.n, summary.already_done, progress)
-            try:
-                for event, payload in self._attempt_waves(pending, summary):
-                    if event == "accepted":
-                        accepted.write(payload.to_dict())
-                        summary.accepted += 1
-                        summary.label_counts.update(payload.emotions)
-                        summary.add_judged(payload.metadata.get("judge"))
-                    else:
-                        rejected.write(payload.to_dict())
-                        summary.rejected += 1
-                        summary.final_rejections_by_reason[payload.reason] += 1
-                    bar.update(1)
-                    show_rates(bar, summary, start)
-            finally:
-                bar.close()
-                summary.wall_seconds = time.perf_counter() - start
-        texts = [t.text for d in read_dialogues(out) for t in d.turns] if out.exists() else []
-        summary.distinct_2 = distinct_n(texts, 2)
-        sidecar(out, "summary.json").write_text(json.dumps(summary.to_dict(), indent=1) + "\n", encoding="utf-8")
+        try:
+            with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
+                sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+                done = self.done_ids(out)
+                pending = [s for s in map(self.spec, range(self.config.n)) if s.id not in done]
+                summary.already_done = self.config.n - len(pending)
+                bar = progress_bar(self.config.n, summary.already_done, progress)
+                try:
+                    for event, payload in self._attempt_waves(pending, summary):
+                        if event == "accepted":
+                            accepted.write(payload.to_dict())
+                            summary.accepted += 1
+                            summary.label_counts.update(payload.emotions)
+                            summary.add_judged(payload.metadata.get("judge"))
+                        else:
+                            rejected.write(payload.to_dict())
+                            summary.rejected += 1
+                            summary.final_rejections_by_reason[payload.reason] += 1
+                        bar.update(1)
+                        show_rates(bar, summary, start)
+                finally:
+                    bar.close()
+                    summary.wall_seconds = time.perf_counter() - start
+        except KeyboardInterrupt:  # what this invocation did is still worth recording
+            summary.interrupted = True
+            self._save_summary(out, summary)
+            raise
+        self._save_summary(out, summary)
         return summary
+
+    @staticmethod
+    def _save_summary(out: Path, summary: RunSummary) -> None:
+        dialogues = read_dialogues(out) if out.exists() else []
+        summary.distinct_2 = distinct_n([t.text for d in dialogues for t in d.turns], 2)
+        save_summary(sidecar(out, "summary.json"), summary, dialogues)
 
     def _attempt_waves(self, pending: list[DialogueSpec], summary: RunSummary) -> Iterator[tuple[str, Any]]:
         """Attempt k of every still-failing dialogue is one wave (``synth.attempts.waves``)."""

@@ -1,11 +1,17 @@
-"""What a generation run did: counts, rejection reasons, tokens, speed; printed and saved as ``<out>.summary.json``."""
+"""What a generation run did: counts, rejection reasons, tokens, speed; printed and saved as ``<out>.summary.json``,
+which also keeps every earlier invocation into the same output and what the whole file holds (a sample made over
+several resumed runs is described by all of them)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from emosynth.records import Dialogue
 
 
 @dataclass
@@ -32,6 +38,7 @@ class RunSummary:
     candidates: int = 0  # and how many of them it reads as their planned label
     judge_agreed: int = 0
     selected_by: str | None = None
+    interrupted: bool = False  # stopped (Ctrl-C, SIGINT) before every requested dialogue was done
 
     def add_judged(self, judge: dict[str, Any] | None) -> None:
         """Count the judge's record of an accepted dialogue (``metadata["judge"]``), if any."""
@@ -71,6 +78,7 @@ class RunSummary:
             "candidates_per_kept_turn": round(self.candidates / self.judged_turns, 3) if self.judged_turns else None,
             # the selecting judge's own reading: not evidence of fidelity (grade with another judge, ``verify``)
             "selecting_judge_agreement": round(self.judge_agreed / self.judged_turns, 4) if self.judged_turns else None,
+            "interrupted": self.interrupted,
         }
 
     def lines(self) -> list[str]:
@@ -92,6 +100,39 @@ class RunSummary:
                 f"reads {d['selecting_judge_agreement']} of them as planned (its own choice: grade with another judge)"
             )
         return out
+
+
+def save_summary(path: Path, summary: RunSummary, dialogues: list[Dialogue]) -> dict[str, Any]:
+    """Write ``path`` (``<out>.summary.json``): this invocation's counts at the top, every invocation into the output
+    so far (``invocations``, oldest first; an unreadable earlier file starts the list anew) and what the whole output
+    holds (``whole_file``: dialogues, turns, the judge's cost and reading over all of them, wall time summed)."""
+    this = summary.to_dict()
+    before: list = []
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+            before = old.get("invocations") or [{k: v for k, v in old.items() if k != "whole_file"}]
+        except (OSError, ValueError, AttributeError):
+            before = []
+    invocations = [*before, this]
+    whole = RunSummary()
+    for d in dialogues:
+        whole.add_judged(d.metadata.get("judge"))
+    judged = whole.to_dict()
+    seconds = sum(i.get("wall_seconds") or 0 for i in invocations)
+    record = this | {
+        "invocations": invocations,
+        "whole_file": {
+            "dialogues": len(dialogues),
+            "turns": sum(len(d.turns) for d in dialogues),
+            "candidates_per_kept_turn": judged["candidates_per_kept_turn"],
+            "selecting_judge_agreement": judged["selecting_judge_agreement"],
+            "wall_seconds": round(seconds, 2),
+            "dialogues_per_hour": round(3600 * len(dialogues) / seconds, 1) if seconds else None,
+        },
+    }
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return record
 
 
 def progress_bar(total: int, initial: int, enabled: bool):
