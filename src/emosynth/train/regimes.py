@@ -140,7 +140,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     n_real = len(split["train"])
     if config.train_dialogues is not None:  # whole dialogues, the same sample for every seed
         split["train"] = items_of(sample_dialogues(loaded["train"], config.train_dialogues), tax)
-    if config.train_size is not None and config.train_size < n_real:  # low-resource: the same sample in every regime
+    if config.train_size is not None and config.train_size < len(split["train"]):  # low-resource: same in every regime
         split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
     records = read_records(config.synthetic)[: config.synthetic_size] if config.synthetic else []
     unmapped: Counter = Counter()  # synthetic examples with no label in the benchmark's set (Pillars' neutral in ISEAR)
