@@ -127,6 +127,29 @@ def test_changed_settings_are_refused_instead_of_mixing_results(toy_experiment, 
         run_experiment(config.model_copy(update={"train_size": 5}), out)
 
 
+def test_one_benchmark_runs_before_the_files_of_the_others_exist(toy_experiment, tmp_path):
+    raw = yaml.safe_load(toy_experiment.read_text())
+    later = {"emorynlp": {"toy": "later.jsonl"}}
+    raw |= {"benchmarks": ["meld", "emorynlp"], "synthetic": raw["synthetic"] | later, "seeds": [0]}
+    raw |= {"regimes": ["real", "synthetic->real"]}
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="synthetic dataset later.jsonl not found"):
+        ExperimentConfig.load(path)
+    with pytest.raises(ConfigError, match="benchmark 'friends' is not in its benchmarks \\(meld, emorynlp\\)"):
+        ExperimentConfig.load(path, only=["friends"])
+    config, out, spy = ExperimentConfig.load(path, only=["meld"]), tmp_path / "exp", Spy()
+    rows, _ = run_experiment(config, out, run=spy, only=["meld"])
+    assert [(c.benchmark, c.treatment) for c in spy.cells] == [("meld", "real"), ("meld", "synthetic->real:toy")]
+    assert len(rows) == 2
+    run_experiment(config, out, run=spy, only=["meld"])  # the saved config names the missing file: still loads
+    assert len(spy.cells) == 2
+    # once the file is there the whole grid loads, and the cells already run count as finished
+    shutil.copy(tmp_path / "synthetic.jsonl", tmp_path / "later.jsonl")
+    rows, _ = run_experiment(ExperimentConfig.load(path), out, run=spy, limit=0)
+    assert len(rows) == 2 and len(spy.cells) == 2
+
+
 def test_a_low_resource_grid_trains_every_regime_on_a_sample_of_the_real_split(toy_experiment, tmp_path):
     config = ExperimentConfig.load(toy_experiment).model_copy(update={"train_size": 20, "seeds": [0]})
     rows, _ = run_experiment(config, tmp_path / "low")

@@ -19,15 +19,23 @@ def experiment(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: experiments/<name>.")] = None,
     limit: Annotated[int | None, typer.Option(help="Run at most this many unfinished cells now.")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html/.md afterwards.")] = True,
+    benchmark: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--benchmark",
+            "-b",
+            help="Run only this benchmark's cells now (repeatable); the others' files need not exist yet.",
+        ),
+    ] = None,
 ) -> None:
     """Run the grid (resuming), then the Friedman test over regimes and the report."""
     try:
         from emosynth.experiment.config import ExperimentConfig
         from emosynth.experiment.runner import run_experiment
 
-        config = ExperimentConfig.load(config_path)
+        config = ExperimentConfig.load(config_path, only=benchmark)
         root = output or Path("experiments") / config.name
-        rows, stats = run_experiment(config, root, limit=limit)
+        rows, stats = run_experiment(config, root, limit=limit, only=benchmark)
         if report:
             from emosynth.report.build import build_report
 

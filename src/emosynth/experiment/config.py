@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,8 +132,11 @@ class ExperimentConfig(BaseModel):
         return self
 
     @classmethod
-    def load(cls, path: str | Path) -> ExperimentConfig:
-        """Read and validate an experiment YAML; dataset paths resolved from the file's folder, then from here."""
+    def load(cls, path: str | Path, only: Collection[str] | None = None) -> ExperimentConfig:
+        """Read and validate an experiment YAML; dataset paths resolved from the file's folder, then from here.
+
+        ``only`` (benchmark names): the files of the other benchmarks need not exist yet (their cells wait).
+        """
         from emosynth.taxonomy import load_yaml
 
         path = Path(path)
@@ -140,13 +144,25 @@ class ExperimentConfig(BaseModel):
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: expected a mapping of experiment settings")
         config = validated(cls, str(path), **raw)
+        if only is not None and (unknown := sorted(set(only) - set(config.benchmarks))):
+            listed = ", ".join(config.benchmarks)
+            raise ConfigError(f"{path}: benchmark '{unknown[0]}' is not in its benchmarks ({listed})")
+
+        def needed(b: str) -> bool:
+            return only is None or b in only
+
         config.synthetic = {
-            b: {name: str(_resolve(path, p)) for name, p in sets.items()} for b, sets in config.synthetic.items()
+            b: {name: str(_resolve(path, p, required=needed(b))) for name, p in sets.items()}
+            for b, sets in config.synthetic.items()
         }
-        config.knowledge = {b: str(_resolve(path, p, "knowledge file")) for b, p in config.knowledge.items()}
+        config.knowledge = {
+            b: str(_resolve(path, p, "knowledge file", required=needed(b))) for b, p in config.knowledge.items()
+        }
         if isinstance(config.data_root, dict):
             roots = config.data_root.items()
-            config.data_root = {b: str(_resolve(path, p, "data_root", folder=True)) for b, p in roots}
+            config.data_root = {
+                b: str(_resolve(path, p, "data_root", folder=True, required=needed(b))) for b, p in roots
+            }
         elif config.data_root is not None:
             config.data_root = str(_resolve(path, config.data_root, "data_root", folder=True))
         return config
@@ -168,12 +184,18 @@ class ExperimentConfig(BaseModel):
         return out
 
 
-def _resolve(config_path: Path, p: str, what: str = "synthetic dataset", folder: bool = False) -> Path:
-    """A dataset path (a folder too when ``folder``): absolute, else from the config's folder, else from here."""
+def _resolve(
+    config_path: Path, p: str, what: str = "synthetic dataset", folder: bool = False, required: bool = True
+) -> Path:
+    """A dataset path (a folder too when ``folder``): absolute, else from the config's folder, else from here; one
+    that does not exist yet and is not ``required`` is taken from the config's folder."""
     base, path = config_path.parent, Path(p)
-    for candidate in (path,) if path.is_absolute() else (base / path, path):
+    candidates = (path,) if path.is_absolute() else (base / path, path)
+    for candidate in candidates:
         if candidate.is_file() or (folder and candidate.is_dir()):
             return candidate.resolve()
+    if not required:
+        return candidates[0].resolve()
     raise ConfigError(f"{config_path}: {what} {p} not found (relative to the config or here)")
 
 
