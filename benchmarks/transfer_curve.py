@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("experiment", nargs="?", type=Path, default=ROOT / "experiments" / "scale")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    config = ExperimentConfig.load(args.experiment / "config.yaml")
+    config = ExperimentConfig.load(args.experiment / "config.yaml", only=()).ready()  # benchmarks whose data exist
     rows, stats = collect(config, args.experiment)
     keys = ("benchmark", "model", "dataset", "synthetic_size", "selection", "control", "seed")
     points = curve_points(config, rows)

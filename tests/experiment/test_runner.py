@@ -144,6 +144,13 @@ def test_one_benchmark_runs_before_the_files_of_the_others_exist(toy_experiment,
     assert len(rows) == 2
     run_experiment(config, out, run=spy, only=["meld"])  # the saved config names the missing file: still loads
     assert len(spy.cells) == 2
+    # the report of the grid part-way reads the benchmark whose files exist and counts the whole grid
+    from emosynth.report.build import build_report
+
+    _, md = build_report(out, semantic=False)
+    text = md.read_text()
+    assert "2 of 4 cells finished" in text and "Benchmarks meld, emorynlp" in text
+    assert json.loads((out / "quality.json").read_text())["key"]["benchmarks"] == ["meld"]
     # once the file is there the whole grid loads, and the cells already run count as finished
     shutil.copy(tmp_path / "synthetic.jsonl", tmp_path / "later.jsonl")
     rows, _ = run_experiment(ExperimentConfig.load(path), out, run=spy, limit=0)

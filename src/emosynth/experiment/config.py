@@ -167,6 +167,22 @@ class ExperimentConfig(BaseModel):
             config.data_root = str(_resolve(path, config.data_root, "data_root", folder=True))
         return config
 
+    def ready(self) -> ExperimentConfig:
+        """The grid narrowed to the benchmarks whose files (synthetic datasets, knowledge) all exist: what can be
+        read of a grid run part-way (``load(path, only=...)``; a report, the curve)."""
+
+        def present(b: str) -> bool:
+            files = [*self.synthetic.get(b, {}).values(), *([self.knowledge[b]] if b in self.knowledge else [])]
+            return all(Path(f).is_file() for f in files)
+
+        keep = [b for b in self.benchmarks if present(b)]
+        if keep == self.benchmarks:
+            return self
+        narrowed = {"synthetic": self.synthetic, "knowledge": self.knowledge}
+        return self.model_copy(
+            update={"benchmarks": keep} | {k: {b: v for b, v in d.items() if b in keep} for k, d in narrowed.items()}
+        )
+
     def root_of(self, benchmark: str) -> str | None:
         """Where ``benchmark`` is read from (None: the shared data folder, see ``emosynth.data.paths``)."""
         return self.data_root.get(benchmark) if isinstance(self.data_root, dict) else self.data_root

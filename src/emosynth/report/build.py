@@ -214,7 +214,8 @@ def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
     root = Path(root)
     if not (root / "config.yaml").is_file():
         raise ConfigError(f"{root} is not an experiment directory (no config.yaml); run `emosynth experiment` first")
-    config = ExperimentConfig.load(root / "config.yaml")
+    whole = ExperimentConfig.load(root / "config.yaml", only=())
+    config = whole.ready()  # a grid run part-way (experiment --benchmark): the benchmarks whose files exist
     rows, stats = collect(config, root)
     plots_dir = root / "plots"
     plots_dir.mkdir(exist_ok=True)
@@ -234,7 +235,7 @@ def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
         keep(f"labels_{benchmark}.png", label_plot(benchmark, reports))
         keep(f"diversity_{benchmark}.png", diversity_plot(benchmark, reports))
     context = {
-        "config": config,
+        "config": whole,
         "cards": [
             dataset_card(f"{b}/{name}", path)
             for b, sets in sorted(config.synthetic.items())
@@ -242,7 +243,7 @@ def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
         ],
         "quality": {b: {"names": [r["name"] for r in reps], "rows": table_rows(reps)} for b, reps in qual.items()},
         "f1": f1_table(rows),
-        "n_cells": len(config.cells()),
+        "n_cells": len(whole.cells()),
         "n_done": len(rows),
         "stats": stats,
         "images": images,
