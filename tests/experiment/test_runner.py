@@ -13,6 +13,7 @@ from emosynth.data.io import JsonlWriter
 from emosynth.errors import ConfigError
 from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import collect, run_cell, run_experiment
+from emosynth.experiment.stats import analyse
 
 from ..train.test_sequence import toy_dialogues
 
@@ -290,6 +291,14 @@ def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_the
         fh.write(json.dumps({"text": sorted(turns)[-1], "relations": {"xReact": "glad"}}) + "\n")
     with pytest.raises(ConfigError, match=r"another knowledge file \(.*knowledge.jsonl\), or another version of it"):
         run_experiment(config, tmp_path / "exp")
+    # another benchmark's knowledge pass still to come: its cells wait, this one's are checked and run
+    later = {"meld": "knowledge.jsonl", "emorynlp": "later.jsonl"}
+    two = raw | {"benchmarks": ["meld", "emorynlp"], "knowledge": later}
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(two | {"max_length": {}}))
+    with pytest.raises(ConfigError, match="knowledge file later.jsonl not found"):
+        ExperimentConfig.load(tmp_path / "two.yaml")
+    waiting = ExperimentConfig.load(tmp_path / "two.yaml", only=["meld"])
+    assert run_experiment(waiting, tmp_path / "exp2", run=Spy(), limit=0, only=["meld"]) == ([], analyse([]))
     for change, message in [
         ({"knowledge": {"emorynlp": "knowledge.jsonl"}}, "knowledge names 'emorynlp', which is not in benchmarks"),
         ({"models": ["utterance"]}, "knowledge is TODKAT's; add todkat to models"),
