@@ -192,13 +192,15 @@ def _lines(path):
     return path.read_text().split("\n")[:-1] if path.exists() else []
 
 
-def _generate(out, n=6):
+def _generate(out, n=6, ignore_sigint=False):
     """The command generating ``n`` Natural dialogues into ``out`` with SmolLM2, and a process running it."""
     cmd = [sys.executable, "-m", "emosynth", "generate", "dialogues", "--model", "smollm2-135m", "-n", str(n)]
     cmd += ["--mode", "natural", "--min-turns", "3", "--max-turns", "4", "--no-progress", "-o", str(out)]
     cmd += ["--concurrency", "3"]  # dialogues decoded in parallel sequences: those in flight at a kill are lost
     env = os.environ | {"EMOSYNTH_CACHE": str(out.parent / "cache")}
-    return cmd, env, subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=ignore)
+    return cmd, env, proc
 
 
 def _wait_for(out, proc, n):
@@ -227,11 +229,15 @@ def test_sigkill_mid_run_loses_and_duplicates_nothing(tmp_path):
     assert len(saved["invocations"]) == 1 and saved["whole_file"]["dialogues"] == len(final)
 
 
-def test_an_interrupted_run_records_what_it_did_and_the_next_adds_to_it(tmp_path):
+@pytest.mark.parametrize(
+    "how",
+    ["ctrl-c", "kill", "ctrl-c-in-background"],  # the last: started with SIGINT ignored, as `cmd &` in a script does
+)
+def test_an_interrupted_run_records_what_it_did_and_the_next_adds_to_it(tmp_path, how):
     out = tmp_path / "i.jsonl"
-    cmd, env, proc = _generate(out)
+    cmd, env, proc = _generate(out, ignore_sigint=how == "ctrl-c-in-background")
     _wait_for(out, proc, 1)
-    os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
+    os.kill(proc.pid, signal.SIGTERM if how == "kill" else signal.SIGINT)
     assert proc.wait(timeout=120) != 0
     first = json.loads(sidecar(out, "summary.json").read_text())
     done = first["accepted"] + first["rejected"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,9 +31,17 @@ def fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @contextmanager
 def generating(output: Path) -> Iterator[None]:
-    """A generation command's errors as one line (exit 2); Ctrl-C says that what was written is kept (exit 130)."""
+    """A generation command's errors as one line (exit 2); Ctrl-C says that what was written is kept (exit 130).
+
+    SIGTERM (``kill``) stops the run the same way, and so does SIGINT in a job started in the background, whose
+    shell starts it with SIGINT ignored: either way the invocation's summary is written before the exit."""
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     except EmosynthError as exc:
@@ -40,6 +49,9 @@ def generating(output: Path) -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo(f"interrupted; everything written so far is kept in {output} (rerun to resume)", err=True)
         raise typer.Exit(130) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.callback()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,7 +175,12 @@ class ExperimentConfig(BaseModel):
             files = [*self.synthetic.get(b, {}).values(), *([self.knowledge[b]] if b in self.knowledge else [])]
             return all(Path(f).is_file() for f in files)
 
-        keep = [b for b in self.benchmarks if present(b)]
+        return self.part(b for b in self.benchmarks if present(b))
+
+    def part(self, benchmarks: Iterable[str] | None) -> ExperimentConfig:
+        """The grid of ``benchmarks`` only (None: all of it), with their datasets and knowledge files."""
+        wanted = set(self.benchmarks if benchmarks is None else benchmarks)
+        keep = [b for b in self.benchmarks if b in wanted]
         if keep == self.benchmarks:
             return self
         narrowed = {"synthetic": self.synthetic, "knowledge": self.knowledge}

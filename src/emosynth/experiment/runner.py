@@ -150,9 +150,9 @@ def run_experiment(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     check_same_settings(config, root, only)
-    cells = [c for c in config.cells() if only is None or c.benchmark in only]
-    knowledge = {f for b, f in config.knowledge.items() if only is None or b in only}
-    files = {c.synthetic for c in cells if c.synthetic} | knowledge
+    part = config.part(only)
+    cells = part.cells()
+    files = {c.synthetic for c in cells if c.synthetic} | set(part.knowledge.values())
     digests = {path: sha256_file(path) for path in files}  # once per file, not per cell
     for cell in cells:
         result = finished(cell, root)
