@@ -4,12 +4,13 @@ class-weighted utterance classifier of ``--judge auto``; with n = 1 it only scor
 
 Per n: wall seconds, dialogues per hour, candidates per kept turn, the share of kept turns the selecting judge reads
 as planned (its own choice: an upper bound, not fidelity), with ``--grader`` the agreement of a classifier that did
-not choose (e.g. a context model trained by ``emosynth train``) and its ceiling, label-word leakage and the largest
+not choose (e.g. a context model trained by ``emosynth train``; each ``--grader`` grades the settings it did not
+choose) and its ceiling, label-word leakage and the largest
 top-opener ratio against the real train split (``emosynth inspect``). Each n is one ``emosynth generate dialogues``
 process.
 
     .venv/bin/python benchmarks/best_of_n.py [--taxonomy meld] [--dialogues 8] [--n 1 2 4] [--seed 7000]
-        [--grader runs/judges/meld_context_cw/model]
+        [--judge auto runs/judges/meld_context_cw/model] [--grader runs/judges/meld_context_cw/model ...]
 """
 
 import argparse
@@ -27,10 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "runs" / "best_of_n"
 
 
-def generate(taxonomy: str, n: int, dialogues: int, seed: int) -> dict:
-    """One generation with ``n`` candidates per turn; its summary and output path. A setting that already made all
-    its dialogues in one go is read, not run again (so settings can be added to a run)."""
-    out = WORK / f"{taxonomy}_natural_s{seed}_n{n}.jsonl"
+def short(model: str) -> str:
+    """A classifier's run name (``runs/judges/meld_context_cw/model`` -> ``meld_context_cw``)."""
+    path = Path(model)
+    return path.parent.name if path.name == "model" else path.name
+
+
+def generate(taxonomy: str, n: int, dialogues: int, seed: int, judge: str = "auto") -> dict:
+    """One generation with ``n`` candidates per turn chosen by ``judge``; its summary and output path. A setting
+    that already made all its dialogues in one go is read, not run again (so settings can be added to a run)."""
+    tag = "" if judge == "auto" else "_" + "+".join(short(j) for j in judge.split(","))
+    out = WORK / f"{taxonomy}_natural_s{seed}_n{n}{tag}.jsonl"
     done = out.with_suffix(".summary.json")
     if done.exists():
         summary = json.loads(done.read_text())
@@ -39,26 +47,26 @@ def generate(taxonomy: str, n: int, dialogues: int, seed: int) -> dict:
     for part in WORK.glob(f"{out.stem}.*"):  # a killed or partial run: time it again from the start
         part.unlink()
     cmd = [sys.executable, "-m", "emosynth", "generate", "dialogues", "--taxonomy", taxonomy, "--mode", "natural"]
-    cmd += ["-n", str(dialogues), "--seed", str(seed), "--judge", "auto", "--best-of", str(n), "--no-progress"]
+    cmd += ["-n", str(dialogues), "--seed", str(seed), "--judge", judge, "--best-of", str(n), "--no-progress"]
     subprocess.run([*cmd, "-o", str(out)], cwd=ROOT, check=True)
     return json.loads(done.read_text()) | {"output": out}
 
 
-def graded(output: Path, grader: str) -> dict:
-    """Agreement of a judge that did not choose the turns (``emosynth verify``), and its ceiling."""
+def graded(output: Path, grader: str) -> dict | None:
+    """Agreement of a judge that did not choose the turns (``emosynth verify``) and its ceiling; None if it chose."""
     from emosynth.quality.verify import VerifySettings, verify
 
-    report = verify(output, VerifySettings(json_out=output.with_suffix(".fidelity.json")), [grader])
+    report = verify(output, VerifySettings(json_out=output.with_suffix(f".{short(grader)}.fidelity.json")), [grader])
     entry = report["judges"]["classifier"]
     if entry["selected_these_turns"]:
-        raise SystemExit(f"{grader} chose these turns: grade with another judge")
+        return None
     ag, ceiling = entry["agreement"], entry["ceiling"]
     return {
         "grader": grader,
-        "grader_agreement": ag["overall"],
-        "grader_agreement_macro": ag["macro"],
-        "grader_per_label": ag["per_label"],
-        "grader_ceiling": ceiling["overall"],
+        "agreement": ag["overall"],
+        "agreement_macro": ag["macro"],
+        "per_label": ag["per_label"],
+        "ceiling": ceiling["overall"],
     }
 
 
@@ -83,14 +91,17 @@ def main() -> None:
     parser.add_argument("--dialogues", type=int, default=8)
     parser.add_argument("--n", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--seed", type=int, default=7000)
-    parser.add_argument("--grader", default=None, help="a classifier that did not choose (e.g. a context model)")
+    parser.add_argument("--judge", nargs="+", default=["auto"], help="selecting classifiers, each a setting")
+    parser.add_argument("--grader", nargs="*", default=[], help="classifiers grading the settings they did not choose")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "best_of_n.json")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    rows = [row(args.taxonomy, n, generate(args.taxonomy, n, args.dialogues, args.seed)) for n in args.n]
-    if args.grader:
-        for r in rows:
-            r |= graded(ROOT / r["output"], args.grader)
+    rows = []
+    for judge in args.judge:
+        for n in args.n:
+            rows.append(row(args.taxonomy, n, generate(args.taxonomy, n, args.dialogues, args.seed, judge)))
+    for r in rows:
+        r["graded_by"] = [g for g in (graded(ROOT / r["output"], grader) for grader in args.grader) if g]
     base = rows[0]
     for r in rows:
         r["seconds_vs_first"] = round(r["wall_seconds"] / base["wall_seconds"], 3)

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -128,15 +129,21 @@ def test_changed_settings_are_refused_instead_of_mixing_results(toy_experiment, 
         run_experiment(config.model_copy(update={"train_size": 5}), out)
 
 
-def test_one_benchmark_runs_before_the_files_of_the_others_exist(toy_experiment, tmp_path):
+def waiting_grid(toy_experiment, tmp_path, synthetic, **more) -> Path:
+    """The toy grid (real and synthetic->real, seed 0) with ``synthetic`` naming a file ``later.jsonl`` still to
+    come: it does not load whole."""
     raw = yaml.safe_load(toy_experiment.read_text())
-    later = {"emorynlp": {"toy": "later.jsonl"}}
-    raw |= {"benchmarks": ["meld", "emorynlp"], "synthetic": raw["synthetic"] | later, "seeds": [0]}
-    raw |= {"regimes": ["real", "synthetic->real"]}
-    path = tmp_path / "two.yaml"
+    raw |= {"synthetic": synthetic(raw["synthetic"]), "seeds": [0], "regimes": ["real", "synthetic->real"]} | more
+    path = tmp_path / "waiting.yaml"
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match="synthetic dataset later.jsonl not found"):
         ExperimentConfig.load(path)
+    return path
+
+
+def test_one_benchmark_runs_before_the_files_of_the_others_exist(toy_experiment, tmp_path):
+    later = {"emorynlp": {"toy": "later.jsonl"}}
+    path = waiting_grid(toy_experiment, tmp_path, lambda s: s | later, benchmarks=["meld", "emorynlp"])
     with pytest.raises(ConfigError, match="benchmark 'friends' is not in its benchmarks \\(meld, emorynlp\\)"):
         ExperimentConfig.load(path, only=["friends"])
     config, out, spy = ExperimentConfig.load(path, only=["meld"]), tmp_path / "exp", Spy()
@@ -156,6 +163,20 @@ def test_one_benchmark_runs_before_the_files_of_the_others_exist(toy_experiment,
     shutil.copy(tmp_path / "synthetic.jsonl", tmp_path / "later.jsonl")
     rows, _ = run_experiment(ExperimentConfig.load(path), out, run=spy, limit=0)
     assert len(rows) == 2 and len(spy.cells) == 2
+
+
+def test_chosen_treatments_run_before_the_files_of_the_others_exist(toy_experiment, tmp_path):
+    path = waiting_grid(toy_experiment, tmp_path, lambda s: {"meld": s["meld"] | {"later": "later.jsonl"}})
+    with pytest.raises(ConfigError, match="treatment 'later2' is neither real nor a synthetic dataset name"):
+        ExperimentConfig.load(path, treatments=["later2"])
+    out, spy = tmp_path / "exp", Spy()
+    rows, _ = run_experiment(ExperimentConfig.load(path, treatments=["real"]), out, run=spy, treatments=["real"])
+    assert [c.treatment for c in spy.cells] == ["real"] and len(rows) == 1
+    rows, _ = run_experiment(ExperimentConfig.load(path, treatments=["toy"]), out, run=spy, treatments=["toy"])
+    assert [c.treatment for c in spy.cells] == ["real", "synthetic->real:toy"] and len(rows) == 2
+    saved = ExperimentConfig.load(out / "config.yaml", treatments=["real"])
+    assert saved.synthetic["meld"].keys() == {"toy", "later"}
+    assert saved.ready().synthetic == {"meld": {"toy": str(tmp_path / "synthetic.jsonl")}}  # what a report reads
 
 
 def test_a_low_resource_grid_trains_every_regime_on_a_sample_of_the_real_split(toy_experiment, tmp_path):

@@ -329,3 +329,22 @@ def test_the_chooser_marks_down_a_recent_opener_of_the_same_label_when_another_i
     # a candidate naming its own label is kept only when all do
     [(named, _)] = fresh.score("anger", ["I am so angry with you."], [])
     assert named < 0
+
+
+def test_several_judges_choose_together_with_the_mean_of_their_probabilities(meld_judge, tiny_bert, tmp_path):
+    import torch
+
+    from emosynth.quality.judges import ClassifierChooser
+    from emosynth.train.sequence import SequenceClassifier
+
+    torch.manual_seed(1)  # another untrained head: other probabilities
+    SequenceClassifier(tiny_bert, list(MELD_LABELS), kind="context", max_length=32).save(tmp_path / "other")
+    other = str(tmp_path / "other")
+    texts, history = ["We won the cup!", "Leave me alone."], ["How did it go?"]
+    one, two = ([s for s, _ in ClassifierChooser(j).score("joy", texts, history)] for j in (meld_judge, other))
+    both = ClassifierChooser(f"{meld_judge},{other}").score("joy", texts, history)
+    assert one != two
+    assert [s for s, _ in both] == pytest.approx([(a + b) / 2 for a, b in zip(one, two)], abs=1e-5)
+    SequenceClassifier(tiny_bert, ["neutral", "joy"], kind="utterance", max_length=32).save(tmp_path / "two")
+    with pytest.raises(ConfigError, match="has other labels than"):
+        ClassifierChooser(f"{meld_judge},{tmp_path / 'two'}")

@@ -27,15 +27,24 @@ def experiment(
             help="Run only this benchmark's cells now (repeatable); the others' files need not exist yet.",
         ),
     ] = None,
+    treatment: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--treatment",
+            "-t",
+            help="Run only this treatment's cells now: real, or a synthetic dataset's name (repeatable); the other "
+            "datasets need not exist yet.",
+        ),
+    ] = None,
 ) -> None:
     """Run the grid (resuming), then the Friedman test over regimes and the report."""
     try:
         from emosynth.experiment.config import ExperimentConfig
         from emosynth.experiment.runner import run_experiment
 
-        config = ExperimentConfig.load(config_path, only=benchmark)
+        config = ExperimentConfig.load(config_path, only=benchmark, treatments=treatment)
         root = output or Path("experiments") / config.name
-        rows, stats = run_experiment(config, root, limit=limit, only=benchmark)
+        rows, stats = run_experiment(config, root, limit=limit, only=benchmark, treatments=treatment)
         if report:
             from emosynth.report.build import build_report
 

@@ -48,7 +48,10 @@ def generate_dialogues(
     best_of: Annotated[int | None, typer.Option(help="Candidate utterances per turn; the judge keeps one (1).")] = None,
     judge: Annotated[
         str | None,
-        typer.Option(help=f"Classifier (emosynth train) choosing and scoring turns; auto: {JUDGES}/<set>_utterance_cw"),
+        typer.Option(
+            help="Classifier (emosynth train) choosing and scoring turns; several, comma-separated: the mean of their "
+            f"probabilities; auto: {JUDGES}/<set>_utterance_cw"
+        ),
     ] = None,
     min_judge_score: Annotated[
         float | None, typer.Option(help="A kept turn the judge scores lower rejects its dialogue (0).")
@@ -64,8 +67,8 @@ def generate_dialogues(
     from emosynth.synth.generate import generate_dialogues
 
     with generating(output):
-        if judge == "auto":
-            judge = default_judge(taxonomy, data_root)
+        if judge:
+            judge = ",".join(default_judge(taxonomy, data_root) if j == "auto" else j for j in judge.split(","))
         config = DialogueConfig.create(
             preset,
             taxonomy=taxonomy,

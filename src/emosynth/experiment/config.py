@@ -132,10 +132,13 @@ class ExperimentConfig(BaseModel):
         return self
 
     @classmethod
-    def load(cls, path: str | Path, only: Collection[str] | None = None) -> ExperimentConfig:
+    def load(
+        cls, path: str | Path, only: Collection[str] | None = None, treatments: Collection[str] | None = None
+    ) -> ExperimentConfig:
         """Read and validate an experiment YAML; dataset paths resolved from the file's folder, then from here.
 
-        ``only`` (benchmark names): the files of the other benchmarks need not exist yet (their cells wait).
+        ``only`` (benchmark names) and ``treatments`` (``real`` or synthetic dataset names): the files of the
+        others need not exist yet (their cells wait).
         """
         from emosynth.taxonomy import load_yaml
 
@@ -147,12 +150,15 @@ class ExperimentConfig(BaseModel):
         if only is not None and (unknown := sorted(set(only) - set(config.benchmarks))):
             listed = ", ".join(config.benchmarks)
             raise ConfigError(f"{path}: benchmark '{unknown[0]}' is not in its benchmarks ({listed})")
+        names = {"real"} | {name for sets in config.synthetic.values() for name in sets}
+        if treatments is not None and (unknown := sorted(set(treatments) - names)):
+            raise ConfigError(f"{path}: treatment '{unknown[0]}' is neither real nor a synthetic dataset name")
 
-        def needed(b: str) -> bool:
-            return only is None or b in only
+        def needed(b: str, name: str | None = None) -> bool:
+            return (only is None or b in only) and (treatments is None or name is None or name in treatments)
 
         config.synthetic = {
-            b: {name: str(_resolve(path, p, required=needed(b))) for name, p in sets.items()}
+            b: {name: str(_resolve(path, p, required=needed(b, name))) for name, p in sets.items()}
             for b, sets in config.synthetic.items()
         }
         config.knowledge = {
@@ -168,25 +174,34 @@ class ExperimentConfig(BaseModel):
         return config
 
     def ready(self) -> ExperimentConfig:
-        """The grid narrowed to the benchmarks whose files (synthetic datasets, knowledge) all exist: what can be
-        read of a grid run part-way (``load(path, only=...)``; a report, the curve)."""
+        """The grid narrowed to what can be read of a grid run part-way (``load(path, only=...)``; a report, the
+        curve): its synthetic datasets that exist, on the benchmarks with one of them at least (or none needed) and
+        their knowledge file if they have one."""
+        present = {b: {k: p for k, p in sets.items() if Path(p).is_file()} for b, sets in self.synthetic.items()}
 
-        def present(b: str) -> bool:
-            files = [*self.synthetic.get(b, {}).values(), *([self.knowledge[b]] if b in self.knowledge else [])]
-            return all(Path(f).is_file() for f in files)
+        def readable(b: str) -> bool:
+            knows = b not in self.knowledge or Path(self.knowledge[b]).is_file()
+            return bool(present.get(b) or not self.synthetic.get(b)) and knows
 
-        return self.part(b for b in self.benchmarks if present(b))
+        part = self.part(b for b in self.benchmarks if readable(b))
+        synthetic = {b: sets for b, sets in present.items() if b in part.benchmarks}
+        return part if synthetic == part.synthetic else part.model_copy(update={"synthetic": synthetic})
 
-    def part(self, benchmarks: Iterable[str] | None) -> ExperimentConfig:
-        """The grid of ``benchmarks`` only (None: all of it), with their datasets and knowledge files."""
+    def part(self, benchmarks: Iterable[str] | None, treatments: Collection[str] | None = None) -> ExperimentConfig:
+        """The grid of ``benchmarks`` only (None: all of it), with their datasets and knowledge files; with
+        ``treatments``, only those (``real``, synthetic dataset names)."""
         wanted = set(self.benchmarks if benchmarks is None else benchmarks)
         keep = [b for b in self.benchmarks if b in wanted]
-        if keep == self.benchmarks:
+        if keep == self.benchmarks and treatments is None:
             return self
         narrowed = {"synthetic": self.synthetic, "knowledge": self.knowledge}
-        return self.model_copy(
-            update={"benchmarks": keep} | {k: {b: v for b, v in d.items() if b in keep} for k, d in narrowed.items()}
-        )
+        update: dict[str, Any] = {"benchmarks": keep}
+        update |= {k: {b: v for b, v in d.items() if b in keep} for k, d in narrowed.items()}
+        if treatments is not None:
+            update["regimes"] = [r for r in self.regimes if r != "real" or "real" in treatments]
+            sets = update["synthetic"].items()
+            update["synthetic"] = {b: {k: p for k, p in named.items() if k in treatments} for b, named in sets}
+        return self.model_copy(update=update)
 
     def root_of(self, benchmark: str) -> str | None:
         """Where ``benchmark`` is read from (None: the shared data folder, see ``emosynth.data.paths``)."""

@@ -67,12 +67,14 @@ def settings(config: ExperimentConfig) -> dict[str, Any]:
     }
 
 
-def check_same_settings(config: ExperimentConfig, root: Path, only: Collection[str] | None = None) -> None:
+def check_same_settings(
+    config: ExperimentConfig, root: Path, only: Collection[str] | None = None, treatments: Collection[str] | None = None
+) -> None:
     """Refuse to add cells trained with other settings to an experiment directory (results would mix)."""
     saved = root / "config.yaml"
     if not saved.is_file():
         return
-    old, new = settings(ExperimentConfig.load(saved, only)), settings(config)
+    old, new = settings(ExperimentConfig.load(saved, only, treatments)), settings(config)
     for key, value in new.items():
         if old[key] != value:
             raise ConfigError(
@@ -141,16 +143,18 @@ def run_experiment(
     run: Callable[[Cell, ExperimentConfig, Path], dict[str, Any]] = run_cell,
     limit: int | None = None,
     only: Collection[str] | None = None,
+    treatments: Collection[str] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run every unfinished cell (at most ``limit`` this time; of the benchmarks in ``only`` if given, the config
-    loaded with the same ``only``), then rebuild ``results.jsonl`` and ``friedman.json`` over all finished cells.
+    """Run every unfinished cell (at most ``limit`` this time; of the benchmarks in ``only`` and the treatments in
+    ``treatments`` if given, the config loaded with the same narrowing), then rebuild ``results.jsonl`` and
+    ``friedman.json`` over all finished cells.
 
     Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    check_same_settings(config, root, only)
-    part = config.part(only)
+    check_same_settings(config, root, only, treatments)
+    part = config.part(only, treatments)
     cells = part.cells()
     files = {c.synthetic for c in cells if c.synthetic} | set(part.knowledge.values())
     digests = {path: sha256_file(path) for path in files}  # once per file, not per cell
@@ -162,7 +166,7 @@ def run_experiment(
                 f"{cell.path(root)} was trained with {why}; choose another --output or remove the old cells"
             )
     saved = root / "config.yaml"  # only once the cells are known to agree with it
-    if not (saved.is_file() and ExperimentConfig.load(saved, only) == config):
+    if not (saved.is_file() and ExperimentConfig.load(saved, only, treatments) == config):
         # the resolved config, unless it is the very file the user wrote; dataset paths relative to the working
         # directory when inside it, so a committed experiment reads the same in another checkout
         resolved = config.model_dump()

@@ -104,7 +104,8 @@ class ClassifierJudge:
 
 
 class ClassifierChooser:
-    """Scores candidate turns by a single-label classifier's probability of their planned label.
+    """Scores candidate turns by a single-label classifier's probability of their planned label (several
+    classifiers, named with commas: the mean of their probabilities, so that no one model's quirks decide).
 
     Two rules keep the chosen turns from a formula: a candidate that names its label
     (``resources/emotion_words.yaml``) scores one less, so it is kept only when every candidate does (and a
@@ -119,11 +120,14 @@ class ClassifierChooser:
         from emosynth.train.models import load_model
 
         self.identity = str(model_dir)
-        self.model = load_model(model_dir)
-        if getattr(self.model, "multi_label", False):
-            raise ConfigError(f"{model_dir} is a multi-label classifier; choosing a turn needs one label per turn")
+        self.models = [load_model(path.strip()) for path in self.identity.split(",")]
+        for path, model in zip(self.identity.split(","), self.models):
+            if getattr(model, "multi_label", False):
+                raise ConfigError(f"{path} is a multi-label classifier; choosing a turn needs one label per turn")
+            if model.labels != self.models[0].labels:
+                raise ConfigError(f"{path} has other labels than {self.identity.split(',')[0]}; choose with one set")
         self.batch_size = batch_size
-        self.taxonomy = taxonomy_of(self.model.labels)
+        self.taxonomy = taxonomy_of(self.models[0].labels)
         self.opener_penalty = opener_penalty
         self.recent: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=opener_window))
 
@@ -135,7 +139,7 @@ class ClassifierChooser:
         k = self.taxonomy.index(label)
         before = [("A" if (len(history) - i) % 2 else "B", text) for i, text in enumerate(history)]
         items = [TurnItem("choice", len(history), "B", text, -1, before, []) for text in candidates]
-        rows = probabilities(self.model, items, self.batch_size)
+        rows = sum(probabilities(model, items, self.batch_size) for model in self.models) / len(self.models)
         openers = [(words(text) or [""])[0] for text in candidates]
         stale = [w in self.recent[label] for w in openers]
         penalty = self.opener_penalty if not all(stale) else 0.0
