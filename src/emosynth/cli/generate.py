@@ -50,7 +50,7 @@ def generate_dialogues(
         str | None,
         typer.Option(
             help="Classifier (emosynth train) choosing and scoring turns; several, comma-separated: the mean of their "
-            f"probabilities; auto: {JUDGES}/<set>_utterance_cw"
+            f"probabilities; auto: {JUDGES}/<set>_utterance_cw, trained on first use (auto:context: the context model)"
         ),
     ] = None,
     min_judge_score: Annotated[
@@ -68,7 +68,8 @@ def generate_dialogues(
 
     with generating(output):
         if judge:
-            judge = ",".join(default_judge(taxonomy, data_root) if j == "auto" else j for j in judge.split(","))
+            named = [(j, j.partition(":")[0] == "auto") for j in judge.split(",")]
+            judge = ",".join(default_judge(taxonomy, data_root, j) if auto else j for j, auto in named)
         config = DialogueConfig.create(
             preset,
             taxonomy=taxonomy,
@@ -104,21 +105,28 @@ def generate_dialogues(
         typer.echo(line)
 
 
-def default_judge(taxonomy: str, data_root: str | None) -> str:
-    """The model of ``--judge auto``: the class-weighted utterance classifier of the benchmark, trained by
-    ``emosynth train`` into ``runs/judges/`` on first use."""
+def default_judge(taxonomy: str, data_root: str | None, spec: str = "auto") -> str:
+    """The model of ``--judge auto`` (``auto:MODEL``: another kind, e.g. ``auto:context``): the benchmark's
+    class-weighted utterance classifier (or MODEL, reading 128 tokens), trained by ``emosynth train`` into
+    ``runs/judges/<set>_<model>_cw`` on first use."""
     from emosynth.data.benchmarks import ERC_BENCHMARKS
+    from emosynth.train.models import MODELS
 
+    model = spec.partition(":")[2] or "utterance"
+    if model not in MODELS:
+        raise ConfigError(f"--judge {spec}: unknown model '{model}'; expected one of {', '.join(MODELS)}")
     if taxonomy not in ERC_BENCHMARKS:
-        raise ConfigError(f"--judge auto needs a benchmark to train on; there is none for '{taxonomy}'")
-    run_dir = Path(JUDGES) / f"{taxonomy}_utterance_cw"
+        raise ConfigError(f"--judge {spec} needs a benchmark to train on; there is none for '{taxonomy}'")
+    run_dir = Path(JUDGES) / f"{taxonomy}_{model}_cw"
     if not (run_dir / "model" / "emosynth.json").exists():
         from emosynth.train.args import TrainingArguments
         from emosynth.train.regimes import RunConfig, run
 
         typer.echo(f"training the judge {run_dir} (once: emosynth train --class-weights on {taxonomy})", err=True)
         training = TrainingArguments(class_weights=True, progress=False)
-        run(RunConfig.create(benchmark=taxonomy, model="utterance", data_root=data_root, training=training), run_dir)
+        length = None if model == "utterance" else 128
+        values = {"model": model, "data_root": data_root, "training": training, "max_length": length}
+        run(RunConfig.create(benchmark=taxonomy, **values), run_dir)
     return (run_dir / "model").as_posix()
 
 
