@@ -2,12 +2,11 @@
 dialogue requests (same seed) generated with n = 1, 2, 4 ... candidates per turn, chosen by the same judge (the
 class-weighted utterance classifier of ``--judge auto``; with n = 1 it only scores the turns).
 
-Per n: wall seconds, dialogues per hour, candidates per kept turn, the share of kept turns the selecting judge reads
-as planned (its own choice: an upper bound, not fidelity), with ``--grader`` the agreement of a classifier that did
-not choose (e.g. a context model trained by ``emosynth train``; each ``--grader`` grades the settings it did not
-choose) and its ceiling, label-word leakage and the largest
-top-opener ratio against the real train split (``emosynth inspect``). Each n is one ``emosynth generate dialogues``
-process.
+Per setting (each ``--judge`` x each n): wall seconds, dialogues per hour, candidates per kept turn, the share of
+kept turns the selecting judge reads as planned (its own choice: an upper bound, not fidelity), the agreement of each
+``--grader`` that did not choose (a classifier trained by ``emosynth train``) and its ceiling, label-word leakage
+and the largest top-opener ratio against the real train split (``emosynth inspect``). Each setting is one
+``emosynth generate dialogues`` process; a setting already complete in ``runs/best_of_n/`` is read, not rerun.
 
     .venv/bin/python benchmarks/best_of_n.py [--taxonomy meld] [--dialogues 8] [--n 1 2 4] [--seed 7000]
         [--judge auto runs/judges/meld_context_cw/model] [--grader runs/judges/meld_context_cw/model ...]
