@@ -174,6 +174,14 @@ def test_chosen_treatments_run_before_the_files_of_the_others_exist(toy_experime
     assert [c.treatment for c in spy.cells] == ["real"] and len(rows) == 1
     rows, _ = run_experiment(ExperimentConfig.load(path, treatments=["toy"]), out, run=spy, treatments=["toy"])
     assert [c.treatment for c in spy.cells] == ["real", "synthetic->real:toy"] and len(rows) == 2
+    # a size larger than the file holds (a sample still being generated) stops the run before any cell trains
+    config = ExperimentConfig.load(path, treatments=["toy"]).model_copy(update={"sizes": {"toy": 10**6}})
+    with pytest.raises(ConfigError, match=r"synthetic.jsonl has \d+ records and 'toy' asks for 1000000: generate"):
+        run_experiment(config, tmp_path / "big", run=spy, treatments=["toy"])
+    assert len(spy.cells) == 2
+    cell = next(c for c in config.cells() if c.dataset == "toy")
+    with pytest.raises(ConfigError, match="fewer than the 1000000 asked for"):  # emosynth train reads it the same
+        run_cell(cell, config, tmp_path / "cell")
     saved = ExperimentConfig.load(out / "config.yaml", treatments=["real"])
     assert saved.synthetic["meld"].keys() == {"toy", "later"}
     assert saved.ready().synthetic == {"meld": {"toy": str(tmp_path / "synthetic.jsonl")}}  # what a report reads

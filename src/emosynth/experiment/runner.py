@@ -24,6 +24,7 @@ from emosynth.data.io import sha256_file, write_atomic, write_jsonl
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
 from emosynth.experiment.config import Cell, ExperimentConfig
+from emosynth.experiment.curve import records_in
 from emosynth.experiment.stats import analyse
 from emosynth.train import regimes
 from emosynth.train.args import TrainingArguments
@@ -158,12 +159,19 @@ def run_experiment(
     cells = part.cells()
     files = {c.synthetic for c in cells if c.synthetic} | set(part.knowledge.values())
     digests = {path: sha256_file(path) for path in files}  # once per file, not per cell
+    counts = {path: records_in(path) for path in {c.synthetic for c in cells if c.dataset in config.sizes}}
     for cell in cells:
         result = finished(cell, root)
         why = stale(cell, result, config, digests) if result is not None else None
         if why:
             raise ConfigError(
                 f"{cell.path(root)} was trained with {why}; choose another --output or remove the old cells"
+            )
+        if result is None and cell.dataset in config.sizes and counts[cell.synthetic] < config.sizes[cell.dataset]:
+            raise ConfigError(
+                f"{shown(cell.synthetic)} has {counts[cell.synthetic]} records and '{cell.dataset}' asks for "
+                f"{config.sizes[cell.dataset]}: generate the rest first (generation resumes), or run other "
+                "treatments now (--treatment)"
             )
     saved = root / "config.yaml"  # only once the cells are known to agree with it
     if not (saved.is_file() and ExperimentConfig.load(saved, only, treatments) == config):

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split, sample_dialogues, taxonomy_name
 from emosynth.data.io import read_records, sha256_file, write_atomic
 from emosynth.data.paths import shown
-from emosynth.errors import validated
+from emosynth.errors import ConfigError, validated
 from emosynth.records import Example
 from emosynth.taxonomy import get_taxonomy
 from emosynth.train.args import TrainingArguments
@@ -142,7 +142,13 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         split["train"] = items_of(sample_dialogues(loaded["train"], config.train_dialogues), tax)
     if config.train_size is not None and config.train_size < len(split["train"]):  # low-resource: same in every regime
         split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
-    records = read_records(config.synthetic)[: config.synthetic_size] if config.synthetic else []
+    records = read_records(config.synthetic) if config.synthetic else []
+    if config.synthetic_size is not None and len(records) < config.synthetic_size:
+        raise ConfigError(
+            f"{shown(config.synthetic)} has {len(records)} records, fewer than the {config.synthetic_size} asked "
+            "for (synthetic_size): generate the rest first (generation resumes) or ask for fewer"
+        )
+    records = records[: config.synthetic_size]
     unmapped: Counter = Counter()  # synthetic examples with no label in the benchmark's set (Pillars' neutral in ISEAR)
     synthetic = controlled(items_of(records, tax, unmapped), config.control, split["train"], config.seed)
     if unmapped:
