@@ -144,7 +144,9 @@ def test_best_of_n_options_are_checked_before_a_model_loads(tmp_path):
     assert "best_of 3 needs a judge" in line
     line = one_error_line(emosynth("generate", "dialogues", "--taxonomy", "goemotions", "--judge", "auto", "-o", out))
     assert "--judge auto needs a benchmark to train on; there is none for 'goemotions'" in line
-    line = one_error_line(emosynth("generate", "dialogues", "--judge", "auto,auto:bilstm", "-o", out))
+    # every auto name is checked before any judge trains (here no judge exists: auto would train one first)
+    line = one_error_line(emosynth("generate", "dialogues", "--judge", "auto,auto:bilstm", "-o", out, cwd=tmp_path))
     assert "--judge auto:bilstm: unknown model 'bilstm'; expected one of utterance, context" in line
+    assert not (tmp_path / "runs").exists()
     line = one_error_line(emosynth("generate", "dialogues", "--judge", str(tmp_path / "none"), "-o", out))
     assert "not a saved emosynth classifier" in line

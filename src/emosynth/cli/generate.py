@@ -68,8 +68,9 @@ def generate_dialogues(
 
     with generating(output):
         if judge:
-            named = [(j, j.partition(":")[0] == "auto") for j in judge.split(",")]
-            judge = ",".join(default_judge(taxonomy, data_root, j) if auto else j for j, auto in named)
+            # every auto name is checked before any judge trains
+            named = [(j, auto_judge(taxonomy, j) if j.partition(":")[0] == "auto" else None) for j in judge.split(",")]
+            judge = ",".join(trained_judge(taxonomy, *auto, data_root) if auto else j for j, auto in named)
         config = DialogueConfig.create(
             preset,
             taxonomy=taxonomy,
@@ -105,10 +106,9 @@ def generate_dialogues(
         typer.echo(line)
 
 
-def default_judge(taxonomy: str, data_root: str | None, spec: str = "auto") -> str:
-    """The model of ``--judge auto`` (``auto:MODEL``: another kind, e.g. ``auto:context``): the benchmark's
-    class-weighted utterance classifier (or MODEL, reading 128 tokens), trained by ``emosynth train`` into
-    ``runs/judges/<set>_<model>_cw`` on first use."""
+def auto_judge(taxonomy: str, spec: str) -> tuple[str, Path]:
+    """What ``--judge auto`` (``auto:MODEL``: another kind, e.g. ``auto:context``) names: the model kind and the run
+    folder of the benchmark's class-weighted classifier, ``runs/judges/<set>_<model>_cw``."""
     from emosynth.data.benchmarks import ERC_BENCHMARKS
     from emosynth.train.models import MODELS
 
@@ -117,7 +117,12 @@ def default_judge(taxonomy: str, data_root: str | None, spec: str = "auto") -> s
         raise ConfigError(f"--judge {spec}: unknown model '{model}'; expected one of {', '.join(MODELS)}")
     if taxonomy not in ERC_BENCHMARKS:
         raise ConfigError(f"--judge {spec} needs a benchmark to train on; there is none for '{taxonomy}'")
-    run_dir = Path(JUDGES) / f"{taxonomy}_{model}_cw"
+    return model, Path(JUDGES) / f"{taxonomy}_{model}_cw"
+
+
+def trained_judge(taxonomy: str, model: str, run_dir: Path, data_root: str | None) -> str:
+    """The saved judge in ``run_dir``, trained first by ``emosynth train --class-weights`` if missing (a context
+    model reads 128 tokens)."""
     if not (run_dir / "model" / "emosynth.json").exists():
         from emosynth.train.args import TrainingArguments
         from emosynth.train.regimes import RunConfig, run
