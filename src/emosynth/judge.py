@@ -86,6 +86,11 @@ class Chooser(Protocol):
         ...
 
 
+def chooser_models(identity: str) -> list[str]:
+    """The classifiers a chooser's identity names: one path, or several separated by commas (they choose together)."""
+    return [path.strip() for path in identity.split(",")]
+
+
 def cutoffs(rater: Rater, threshold: float) -> list[float]:
     """The score that makes each of the rater's labels: its own thresholds, else ``threshold`` for all."""
     own = getattr(rater, "thresholds", None)

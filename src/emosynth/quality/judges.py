@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict, deque
 
 from emosynth.errors import ConfigError
-from emosynth.judge import Position
+from emosynth.judge import Position, chooser_models
 from emosynth.llm.base import ChatRequest, LLMBackend
 from emosynth.records import Dialogue
 from emosynth.synth.prompts import render_messages
@@ -120,12 +120,13 @@ class ClassifierChooser:
         from emosynth.train.models import load_model
 
         self.identity = str(model_dir)
-        self.models = [load_model(path.strip()) for path in self.identity.split(",")]
-        for path, model in zip(self.identity.split(","), self.models):
+        paths = chooser_models(self.identity)
+        self.models = [load_model(path) for path in paths]
+        for path, model in zip(paths, self.models):
             if getattr(model, "multi_label", False):
                 raise ConfigError(f"{path} is a multi-label classifier; choosing a turn needs one label per turn")
             if model.labels != self.models[0].labels:
-                raise ConfigError(f"{path} has other labels than {self.identity.split(',')[0]}; choose with one set")
+                raise ConfigError(f"{path} has other labels than {paths[0]}; choose with one set")
         self.batch_size = batch_size
         self.taxonomy = taxonomy_of(self.models[0].labels)
         self.opener_penalty = opener_penalty

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from emosynth.data.io import ensure_writable, read_records, sidecar, write_atomic
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
-from emosynth.judge import Judge
+from emosynth.judge import Judge, chooser_models
 from emosynth.llm.base import LLMBackend
 from emosynth.quality.agreement import fidelity_report
 from emosynth.quality.example_fidelity import example_fidelity_report
@@ -162,7 +162,7 @@ def _same_model(model: str | None, selector: str | None) -> bool:
         p = Path(path.strip()).resolve()
         return p / "model" if (p / "model" / "emosynth.json").exists() else p
 
-    return bool(model and selector) and model_dir(model) in {model_dir(s) for s in selector.split(",")}
+    return bool(model and selector) and model_dir(model) in {model_dir(s) for s in chooser_models(selector)}
 
 
 def uses_llm(records: list[Dialogue] | list[Example], use_llm: bool | None) -> bool:
