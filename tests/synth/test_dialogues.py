@@ -109,6 +109,19 @@ def test_a_retry_tells_the_model_which_line_it_repeated(tmp_path, feedback):
         assert summary.accepted == 0 and len({p for p in llm.prompts}) == 2  # retries repeat the prompt
 
 
+def test_a_resumed_run_counts_replayed_failures_apart_from_new_ones(tmp_path):
+    cfg = DialogueConfig.create(mode="balanced", retry_feedback=False, **(FAST | {"n": 2}))
+    cached = CachedBackend(RepeatsOnce(), ResponseCache(tmp_path / "c.sqlite"))
+    first = DialogueSynthesizer(cfg, cached).run(tmp_path / "a.jsonl", progress=False)
+    assert first.rejections_by_reason == {"repeated_utterance": 6} and first.completion_tokens == 6 * 20
+    # the same requests again (as a resumed run replays the failed attempts of dialogues not yet kept)
+    again = DialogueSynthesizer(cfg, cached).run(tmp_path / "b.jsonl", progress=False)
+    assert again.attempts == again.cached_responses == again.replayed_rejections == 6
+    assert again.rejections_by_reason == {} and again.completion_tokens == again.prompt_tokens == 0
+    saved = json.loads(sidecar(tmp_path / "b.jsonl", "summary.json").read_text())
+    assert saved["replayed_rejections"] == 6 and saved["generated_tokens_per_s"] == 0
+
+
 def test_rerun_resumes_from_cache_and_file_without_new_requests(smollm, tmp_path):
     out = tmp_path / "r.jsonl"
     cfg = DialogueConfig.create(mode="natural", **FAST)

@@ -274,7 +274,10 @@ class DialogueSynthesizer:
 
         def answered(completion: Completion, reason: str | None) -> None:
             summary.attempts += 1
-            summary.cached_responses += completion.cached
+            if completion.cached:  # decoded by an earlier run: its tokens and time are that run's
+                summary.cached_responses += 1
+                summary.replayed_rejections += reason is not None
+                return
             summary.prompt_tokens += completion.prompt_tokens
             summary.completion_tokens += completion.completion_tokens
             summary.forced_tokens += completion.extra.get("forced_tokens", 0)

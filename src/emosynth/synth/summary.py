@@ -23,7 +23,8 @@ class RunSummary:
     accepted: int = 0
     rejected: int = 0
     attempts: int = 0
-    cached_responses: int = 0
+    cached_responses: int = 0  # answered from the cache: no decoding, so not in the tokens, seconds or reasons below
+    replayed_rejections: int = 0  # cached answers that failed again (a resumed run replays an earlier run's failures)
     rejections_by_reason: Counter = field(default_factory=Counter)
     final_rejections_by_reason: Counter = field(default_factory=Counter)
     prompt_tokens: int = 0
@@ -59,6 +60,7 @@ class RunSummary:
             "accepted_fraction": round(self.accepted / done, 4) if done else None,
             "attempts": self.attempts,
             "cached_responses": self.cached_responses,
+            "replayed_rejections": self.replayed_rejections,
             "rejections_by_reason": dict(self.rejections_by_reason),
             "final_rejections_by_reason": dict(self.final_rejections_by_reason),
             "prompt_tokens": self.prompt_tokens,
@@ -87,7 +89,8 @@ class RunSummary:
         out = [
             f"accepted {d['accepted']}, rejected {d['rejected']} (of {d['requested']} requested; "
             f"{d['already_done']} were already done), {d['attempts']} attempts, {d['cached_responses']} from cache",
-            f"rejected attempts by reason: {d['rejections_by_reason'] or 'none'}",
+            f"rejected attempts by reason: {d['rejections_by_reason'] or 'none'}; "
+            f"{d['replayed_rejections']} cached failures replayed",
             f"rejected dialogues by last reason: {d['final_rejections_by_reason'] or 'none'}",
             f"tokens: {d['prompt_tokens']} prompt, {d['completion_tokens']} generated, {d['forced_tokens']} filled in; "
             f"{d['redraws']} utterances drawn again; "
