@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from emosynth.data.io import iter_jsonl, sidecar
+from emosynth.llm.base import Completion, LLMBackend
 from emosynth.records import ATOMIC_RELATIONS, Dialogue, Turn
 from emosynth.synth import knowledge
 from emosynth.train.todkat import read_knowledge
@@ -44,9 +45,40 @@ def test_a_real_model_writes_knowledge_that_todkat_reads_and_a_rerun_asks_nothin
     read = read_knowledge(out)
     assert set(read) == {"i finally got the job", "you lost my keys again", "let's eat"}
     again = knowledge.write_knowledge(lines, smollm, out, per_call=2)
-    assert again["llm_calls"] == 0 and again["new"] == 0 and len(list(iter_jsonl(out))) == 3
-    assert again["covered"] == summary["covered"]
+    bare = 3 - summary["covered"]  # only the lines without inferences are asked again
+    assert again["retried"] == bare and again["llm_calls"] == (bare + 1) // 2 and len(list(iter_jsonl(out))) == 3 + bare
+    assert again["covered"] == summary["covered"] + again["new"]
     assert json.loads(sidecar(out, "summary.json").read_text()) == again
+
+
+class Answers(LLMBackend):
+    """Stands in for the LLM with replies given in advance (the knowledge pass's bookkeeping is under test)."""
+
+    name, model_id = "scripted", "answers"
+
+    def __init__(self, texts):
+        self.texts, self.seeds = iter(texts), []
+
+    def complete(self, request):
+        self.seeds.append(request.seed)
+        return Completion(next(self.texts), "stop", 5, 3, self.model_id)
+
+
+def test_a_rerun_asks_again_with_another_seed_for_lines_left_without_inferences(tmp_path):
+    lines, out = [("A", "We won!"), ("B", "Where were you?"), ("A", "Go.")], tmp_path / "k.jsonl"
+    ok = json.dumps({"1": {"xReact": "glad"}, "2": {"xWant": "to know"}})
+    backend = Answers([ok, "no json at all", json.dumps({"1": {"xIntent": "to leave"}}), "garbage", "garbage"])
+    first = knowledge.write_knowledge(lines, backend, out, per_call=2)
+    assert first["covered"] == 2 and first["failed"] == 1 and first["retried"] == 0
+    assert read_knowledge(out)["go"] == {}  # a line without inferences is read as such
+    second = knowledge.write_knowledge(lines, backend, out, per_call=2)
+    assert second["retried"] == 1 and second["covered"] == 3 and second["llm_calls"] == 1
+    assert read_knowledge(out)["go"] == {"xIntent": "to leave"} and backend.seeds[2] not in backend.seeds[:2]
+    assert knowledge.write_knowledge(lines, backend, out)["llm_calls"] == 0  # nothing left to ask
+    stuck = tmp_path / "s.jsonl"
+    for _ in range(knowledge.RETRIES + 2):  # a line the LLM never answers is given up after RETRIES reruns
+        knowledge.write_knowledge([("C", "Hm.")], Answers(["garbage"]), stuck)
+    assert sum(1 for _ in iter_jsonl(stuck)) == knowledge.RETRIES + 1
 
 
 def test_merged_splits_keep_each_text_once_in_order():

@@ -83,6 +83,9 @@ def test_a_knowledge_file_line_that_is_not_a_record_names_its_line(tmp_path):
     path.write_text('{"text": "hi", "relations": {"xReact": "glad"}}\n{"text": "hi", "relations": "glad"}\n')
     with pytest.raises(ConfigError, match="k.jsonl:2: expected"):
         read_knowledge(path)
+    path.write_text('["hi"]\n')
+    with pytest.raises(ConfigError, match="k.jsonl:1: expected"):
+        read_knowledge(path)
 
 
 def test_a_knowledge_file_for_another_model_is_refused():

@@ -4,7 +4,8 @@ utterances per call, template-filled (the JSON around the inferences is known), 
 
 The output is a knowledge file, JSONL of ``{"text", "speaker", "relations": {relation: inference}}`` (one line per
 distinct utterance, appended as calls finish, empty ``relations`` where the reply had none for it; a rerun skips
-what is there), read by ``train.todkat.read_knowledge``;
+the lines that have inferences and asks again, with another seed, for those without, up to ``RETRIES`` times), read
+by ``train.todkat.read_knowledge``;
 an ATOMIC or COMET export written in the same shape can be used instead. A summary beside it
 (``<out>.summary.json``) counts utterances covered, LLM calls, generated tokens and seconds.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from emosynth.text import normalise
 
 PROMPT = "knowledge.v1"
 MAX_CHARS = 80
+RETRIES = 2  # a line recorded without inferences is asked again by this many reruns, each with another seed
 
 
 def template(k: int) -> tuple[str, ...]:
@@ -116,11 +119,17 @@ def write_knowledge(
         raise ConfigError(f"per_call must be at least 1, not {per_call}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = {normalise(obj.get("text", "")) for _, obj in iter_jsonl(out)} if out.exists() else set()
-    todo = [line for line in lines if normalise(line[1]) not in done]
+    rows = [obj for _, obj in iter_jsonl(out)] if out.exists() else []
+    done = {normalise(obj.get("text", "")) for obj in rows if obj.get("relations")}
+    empty = Counter(normalise(obj.get("text", "")) for obj in rows if not obj.get("relations"))
+    todo = [line for line in lines if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
     chunks = [todo[i : i + per_call] for i in range(0, len(todo), per_call)]
     start, calls, tokens, failed = time.perf_counter(), 0, 0, 0
-    requests = [request(chunk, seed + k, backend.fills_templates) for k, chunk in enumerate(chunks)]
+    # a retried line gets another seed: the same chunk with the same seed would replay its cached failure
+    attempts = [max(empty[normalise(text)] for _, text in chunk) for chunk in chunks]
+    requests = [
+        request(c, seed + k + 100_003 * a, backend.fills_templates) for k, (c, a) in enumerate(zip(chunks, attempts))
+    ]
     with JsonlWriter(out) as writer:
         for k, completion in backend.complete_many(requests):
             calls += not completion.cached
@@ -130,15 +139,16 @@ def write_knowledge(
             except InvalidOutput:
                 found = [{}] * len(chunks[k])
             for (speaker, text), relations in zip(chunks[k], found):
-                failed += not relations  # recorded without inferences: a rerun does not ask again
+                failed += not relations  # recorded without inferences: a rerun asks again (up to RETRIES times)
                 writer.write({"text": text, "speaker": speaker, "relations": relations})
     wanted = {normalise(text) for _, text in lines}
-    covered = sum(1 for _, obj in iter_jsonl(out) if obj["relations"] and normalise(obj["text"]) in wanted)
+    covered = len(wanted & {normalise(obj["text"]) for _, obj in iter_jsonl(out) if obj["relations"]})
     summary = {
         "utterances": len(lines),
         "covered": covered,
         "new": len(todo) - failed,
         "failed": failed,
+        "retried": sum(1 for _, text in todo if empty[normalise(text)]),
         "llm_calls": calls,
         "per_call": per_call,
         "generated_tokens": tokens,

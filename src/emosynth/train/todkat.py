@@ -41,13 +41,16 @@ from emosynth.train.saved import load_parts, save_parts
 
 def read_knowledge(path: str | Path) -> dict[str, dict[str, str]]:
     """A knowledge file: JSONL of ``{"text": utterance, "relations": {relation: inference}}``, keyed by the text
-    with case and punctuation folded; relations outside ``RELATIONS`` are ignored."""
+    with case and punctuation folded; relations outside ``RELATIONS`` are ignored, and a line without inferences
+    (a failed ask, retried further down by a rerun of ``emosynth knowledge``) never replaces one with them."""
     out = {}
     for line, obj in iter_jsonl(path):
         relations = obj.get("relations") if isinstance(obj, dict) else None
-        if not isinstance(obj.get("text"), str) or not isinstance(relations, dict):
+        if not isinstance(relations, dict) or not isinstance(obj.get("text"), str):
             raise ConfigError(f"{path}:{line}: expected {{'text': ..., 'relations': {{relation: inference}}}}")
-        out[normalise(obj["text"])] = {k: str(v) for k, v in relations.items() if k in RELATIONS and v}
+        found = {k: str(v) for k, v in relations.items() if k in RELATIONS and v}
+        if found or normalise(obj["text"]) not in out:
+            out[normalise(obj["text"])] = found
     return out
 
 
