@@ -336,3 +336,32 @@ def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_the
         (tmp_path / "bad.yaml").write_text(yaml.safe_dump(raw | change))
         with pytest.raises(ConfigError, match=message):
             ExperimentConfig.load(tmp_path / "bad.yaml")
+
+
+def test_a_cell_of_the_first_records_stays_finished_while_its_file_grows(toy_experiment, tmp_path):
+    raw = yaml.safe_load(toy_experiment.read_text())
+    raw |= {"regimes": ["synthetic->real"], "sizes": {"toy": 3}, "seeds": [0], "training": {"epochs": 1}}
+    toy_experiment.write_text(yaml.safe_dump(raw))
+    config, out, spy = ExperimentConfig.load(toy_experiment), tmp_path / "exp", Spy()
+    run_experiment(config, out, run=spy)
+    data = tmp_path / "synthetic.jsonl"
+    lines = data.read_text().splitlines(keepends=True)
+    with open(data, "a") as fh:  # the sample is still being generated: records appended past the cell's 3
+        fh.write(json.dumps(toy_dialogues(1)[0].to_dict()) + "\n")
+    rows, _ = run_experiment(config, out, run=spy)
+    assert len(rows) == 1 and len(spy.cells) == 1  # nothing to redo
+    # one of the 3 records it trained on changed: the cell is stale
+    data.write_text(lines[1] + lines[0] + "".join(lines[2:]))
+    with pytest.raises(ConfigError, match="trained with another version of .*synthetic.jsonl \\(sha256"):
+        run_experiment(config, out, run=spy)
+    # a cell recorded before records were hashed is compared by the whole file, as it was then
+    data.write_text("".join(lines))
+    results = out / "cells" / "meld" / "utterance" / "synthetic2real_toy" / "seed0" / "results.json"
+    recorded = json.loads(results.read_text())
+    del recorded["data"]["synthetic_records_sha256"]
+    results.write_text(json.dumps(recorded))
+    assert len(run_experiment(config, out, run=spy)[0]) == 1
+    with open(data, "a") as fh:
+        fh.write(json.dumps(toy_dialogues(1)[0].to_dict()) + "\n")
+    with pytest.raises(ConfigError, match="trained with another version"):
+        run_experiment(config, out, run=spy)

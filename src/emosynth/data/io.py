@@ -124,6 +124,15 @@ def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def records_sha256(records: Iterable[Dialogue | Example]) -> str:
+    """Hex sha256 of records as JSON: what an experiment cell trained on the first records of a file records, so
+    that lines appended to the file later (a sample still being generated) leave the cell as it was."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
 def write_atomic(path: str | Path, text: str) -> None:
     """``path`` replaced whole by ``text`` or left as it was (written beside it first, then renamed)."""
     path = Path(path)

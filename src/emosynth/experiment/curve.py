@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emosynth.data.io import sidecar
+from emosynth.data.io import iter_jsonl, sidecar
 from emosynth.experiment.config import ExperimentConfig
 
 CURVE_REGIMES = ("real", "synthetic->real")
@@ -29,9 +29,8 @@ def selection_of(path: str) -> str:
 
 
 def records_in(path: str) -> int:
-    """Records (non-empty lines) in a JSONL file."""
-    with open(path, encoding="utf-8") as f:
-        return sum(1 for line in f if line.strip())
+    """Records in a JSONL file (as ``read_records`` counts them: a line cut short by a kill is not one)."""
+    return sum(1 for _ in iter_jsonl(path))
 
 
 def curve_points(config: ExperimentConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

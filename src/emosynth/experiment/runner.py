@@ -20,11 +20,10 @@ from typing import Any
 
 import yaml
 
-from emosynth.data.io import sha256_file, write_atomic, write_jsonl
+from emosynth.data.io import read_records, records_sha256, sha256_file, write_atomic, write_jsonl
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError
 from emosynth.experiment.config import Cell, ExperimentConfig
-from emosynth.experiment.curve import records_in
 from emosynth.experiment.stats import analyse
 from emosynth.train import regimes
 from emosynth.train.args import TrainingArguments
@@ -100,14 +99,17 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digests:
     """What differs between a finished cell's recorded run and the cell as configured now.
 
     The synthetic data and a todkat cell's knowledge file are compared by content (``digests``: the sha256 of each
-    file now, by path), not by path: a dataset rewritten in place (say, filtered again) makes its cells stale, and
-    the same file in another checkout does not.
+    file now, by path, and of the records a cell reads, by path and size), not by path: a dataset rewritten in place
+    (say, filtered again) makes its cells stale, the same file in another checkout does not, and neither do records
+    appended past a cell's size (a sample still being generated while the cells of its first records run).
     """
-    digest = digests.get(cell.synthetic)
-    ran = result.get("config", {})
-    was = result.get("data", {}).get("synthetic_sha256")
+    data, ran = result.get("data", {}), result.get("config", {})
+    if "synthetic_records_sha256" in data:
+        was, digest = data["synthetic_records_sha256"], digests.get((cell.synthetic, config.sizes.get(cell.dataset)))
+    else:  # recorded before the records were hashed: the whole file
+        was, digest = data.get("synthetic_sha256"), digests.get(cell.synthetic)
     if was != digest:
-        return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the file now {str(digest)[:12]}...)"
+        return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the data now {str(digest)[:12]}...)"
     now = run_config(cell, config)
     knew = result.get("data", {}).get("knowledge") or {}  # what a todkat cell recorded of its knowledge file
     if now.knowledge is not None or knew.get("file"):
@@ -157,9 +159,13 @@ def run_experiment(
     check_same_settings(config, root, only, treatments)
     part = config.part(only, treatments)
     cells = part.cells()
-    files = {c.synthetic for c in cells if c.synthetic} | set(part.knowledge.values())
-    digests = {path: sha256_file(path) for path in files}  # once per file, not per cell
-    counts = {path: records_in(path) for path in {c.synthetic for c in cells if c.dataset in config.sizes}}
+    records = {path: read_records(path) for path in {c.synthetic for c in cells if c.synthetic}}  # once per file
+    counts = {path: len(rs) for path, rs in records.items()}
+    digests: dict[Any, str] = {path: sha256_file(path) for path in records.keys() | set(part.knowledge.values())}
+    for cell in cells:
+        if cell.synthetic:
+            size = config.sizes.get(cell.dataset)
+            digests[cell.synthetic, size] = records_sha256(records[cell.synthetic][:size])
     for cell in cells:
         result = finished(cell, root)
         why = stale(cell, result, config, digests) if result is not None else None

@@ -26,7 +26,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split, sample_dialogues, taxonomy_name
-from emosynth.data.io import read_records, sha256_file, write_atomic
+from emosynth.data.io import read_records, records_sha256, sha256_file, write_atomic
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError, validated
 from emosynth.records import Example
@@ -142,6 +142,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         split["train"] = items_of(sample_dialogues(loaded["train"], config.train_dialogues), tax)
     if config.train_size is not None and config.train_size < len(split["train"]):  # low-resource: same in every regime
         split["train"] = random.Random(f"train-{config.seed}").sample(split["train"], config.train_size)
+    whole = sha256_file(config.synthetic) if config.synthetic else None  # as read: generation may append to it
     records = read_records(config.synthetic) if config.synthetic else []
     if config.synthetic_size is not None and len(records) < config.synthetic_size:
         raise ConfigError(
@@ -191,7 +192,9 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
             "n_dev": len(split["dev"]),
             "n_test": len(split["test"]),
             "synthetic": synthetic_path,
-            "synthetic_sha256": sha256_file(config.synthetic) if config.synthetic else None,
+            "synthetic_sha256": whole,
+            # the records trained on: unchanged while a file is appended to past a cell's synthetic_size
+            "synthetic_records_sha256": records_sha256(records) if config.synthetic else None,
             "n_synthetic": len(synthetic),
             "synthetic_unmapped": dict(unmapped.most_common()),
             "synthetic_size": config.synthetic_size,
