@@ -111,7 +111,7 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digests:
     if was != digest:
         return f"another version of {cell.synthetic} (sha256 {str(was)[:12]}..., the data now {str(digest)[:12]}...)"
     now = run_config(cell, config)
-    knew = result.get("data", {}).get("knowledge") or {}  # what a todkat cell recorded of its knowledge file
+    knew = data.get("knowledge") or {}  # what a todkat cell recorded of its knowledge file
     if now.knowledge is not None or knew.get("file"):
         if knew.get("sha256") != digests.get(now.knowledge):
             now_file = now.knowledge or "none now"

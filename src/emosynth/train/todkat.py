@@ -45,7 +45,7 @@ def read_knowledge(path: str | Path) -> dict[str, dict[str, str]]:
     (a failed ask, retried further down by a rerun of ``emosynth knowledge``) never replaces one with them."""
     out = {}
     for line, obj in iter_jsonl(path):
-        relations = obj.get("relations") if isinstance(obj, dict) else None
+        relations = obj.get("relations")  # iter_jsonl has named a line that is not an object
         if not isinstance(relations, dict) or not isinstance(obj.get("text"), str):
             raise ConfigError(f"{path}:{line}: expected {{'text': ..., 'relations': {{relation: inference}}}}")
         found = {k: str(v) for k, v in relations.items() if k in RELATIONS and v}
