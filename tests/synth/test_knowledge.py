@@ -7,10 +7,10 @@ import sys
 import pytest
 
 from emosynth.data.io import iter_jsonl, sidecar
+from emosynth.data.knowledge import read_knowledge
 from emosynth.llm.base import Completion, LLMBackend
 from emosynth.records import ATOMIC_RELATIONS, Dialogue, Turn
 from emosynth.synth import knowledge
-from emosynth.train.todkat import read_knowledge
 
 
 def test_the_template_is_the_reply_the_parser_reads():

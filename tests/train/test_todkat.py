@@ -5,13 +5,14 @@ import json
 import pytest
 import torch
 
+from emosynth.data.knowledge import read_knowledge
 from emosynth.errors import ConfigError
 from emosynth.records import Dialogue, Turn
 from emosynth.taxonomy import get_taxonomy
 from emosynth.train.args import TrainingArguments
 from emosynth.train.items import turn_items
 from emosynth.train.loop import Trainer
-from emosynth.train.todkat import TODKAT, TODKATConfig, read_knowledge
+from emosynth.train.todkat import DECODINGS, TODKAT, TODKATConfig
 
 from .test_sequence import toy_dialogues
 
@@ -64,7 +65,13 @@ def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge,
     items = turn_items(toy_dialogues(), MELD)
     args = TrainingArguments(epochs=20, learning_rate=3e-3, batch_size=8, warmup_ratio=0.1, seed=1)
     trainer = Trainer(model, args, items, items[:18], benchmark="meld")
-    trainer.train()
+    history = trainer.train()["history"]
+    for record in history:  # every epoch scores both decodings on dev and keeps the better one
+        assert set(record["dev_by_decoding"]) == set(DECODINGS)
+        assert record["dev_score"] == max(record["dev_by_decoding"].values())
+        assert record["dev_by_decoding"][record["decoding"]] == record["dev_score"]
+    best = max(history, key=lambda r: r["dev_score"])  # the first best epoch, whose weights were kept
+    assert model.config.decoding == best["decoding"]
     assert model.aux_loss is not None and float(model.aux_loss.detach()) > 0  # the topic loss was part of training
     assert trainer.evaluate(items)["accuracy"] >= 2 / 3  # chance is 1/3
     batches = model.batches(model.featurize(items), 8, seed=3)
@@ -75,7 +82,27 @@ def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge,
     model.save(tmp_path / "m")
     loaded = TODKAT.load(tmp_path / "m")
     assert (tmp_path / "m" / "knowledge.jsonl").exists() and loaded.knowledge == model.knowledge
+    assert loaded.config.decoding == model.config.decoding
     assert (Trainer(loaded, args, items).predict(items) == trainer.predict(items)).all()
+
+
+def test_the_unknown_decoding_reads_no_label_guess_and_greedy_does(tiny_bert, knowledge):
+    torch.manual_seed(0)
+    model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), knowledge=str(knowledge), heads=2, layers=1))
+    batch = model.collate(model.featurize(turn_items(toy_dialogues(), MELD)))
+    model.eval()
+    unchanged = {}
+    for decoding in DECODINGS:
+        model.config.decoding = decoding
+        with torch.no_grad():
+            before = model(**batch)
+            model.label_embedding.weight[: len(MELD.labels)] += 1.0  # what each label means to the decoder changes
+            after = model(**batch)
+            model.label_embedding.weight[: len(MELD.labels)] -= 1.0
+        unchanged[decoding] = torch.allclose(before, after, atol=1e-5)
+    assert unchanged == {"greedy": False, "unknown": True}
+    with pytest.raises(ConfigError, match="decoding 'beam': expected one of greedy, unknown"):
+        TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), decoding="beam"))
 
 
 def test_a_knowledge_file_line_that_is_not_a_record_names_its_line(tmp_path):

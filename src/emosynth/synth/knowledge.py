@@ -5,7 +5,7 @@ utterances per call, template-filled (the JSON around the inferences is known), 
 The output is a knowledge file, JSONL of ``{"text", "speaker", "relations": {relation: inference}}`` (one line per
 distinct utterance, appended as calls finish, empty ``relations`` where the reply had none for it; a rerun skips
 the lines that have inferences and asks again, with another seed, for those without, up to ``RETRIES`` times), read
-by ``train.todkat.read_knowledge``;
+by ``data.knowledge.read_knowledge``;
 an ATOMIC or COMET export written in the same shape can be used instead. A summary beside it
 (``<out>.summary.json``) counts utterances covered, LLM calls, generated tokens and seconds.
 """

@@ -88,7 +88,7 @@ class Trainer:
         scheduler = get_linear_schedule_with_warmup(optimizer, warmup, steps)
         # Featurized once: for CoMPM this runs the frozen memory encoder over the dev set, the same every epoch.
         eval_features = self.model.featurize(self.eval_dataset) if self.eval_dataset else None
-        best, best_state, best_thresholds, seconds, seen = -1.0, None, None, 0.0, 0
+        best, best_state, best_choice, seconds, seen = -1.0, None, None, 0.0, 0
         for epoch in range(args.epochs):
             self.model.train()
             start = time.perf_counter()
@@ -109,15 +109,18 @@ class Trainer:
                 metrics = self._dev_metrics(eval_features)
                 score = metrics[HEADLINE.get(self.benchmark, "weighted_f1")]
                 record["dev_score"] = score
+                record |= {k: metrics[k] for k in ("decoding", "dev_by_decoding") if k in metrics}
                 if score > best:
                     best, best_state = score, copy.deepcopy(self.model.state_dict())
-                    best_thresholds = getattr(self.model, "thresholds", None)
+                    best_choice = getattr(self.model, "thresholds", None), metrics.get("decoding")
             self.history.append(record)
             log.info("epoch %s", record)
         if best_state is not None:
             self.model.load_state_dict(best_state)
             if self.multi_label:
-                self.model.thresholds = best_thresholds
+                self.model.thresholds = best_choice[0]
+            if best_choice[1] is not None:
+                self.model.config.decoding = best_choice[1]
         return {
             "train_seconds": seconds,
             "train_examples_per_s": seen / seconds if seconds else None,
@@ -127,7 +130,23 @@ class Trainer:
 
     def _dev_metrics(self, features: list[dict] | None) -> dict:
         """Metrics on the dev split; a multi-label model first gets the per-label thresholds with the best F1
-        on it (``tune_thresholds``), so that epochs are compared at their own best cut-offs."""
+        on it (``tune_thresholds``), so that epochs are compared at their own best cut-offs, and a model with
+        several ``decodings`` (TODKAT) is left at the one with the best headline score (the first on a tie), named
+        with every decoding's score in ``decoding`` and ``dev_by_decoding``."""
+        decodings = getattr(self.model, "decodings", ())
+        if len(decodings) < 2:
+            return self._scored(features)
+        headline = HEADLINE.get(self.benchmark, "weighted_f1")
+        by = {}
+        for decoding in decodings:
+            self.model.config.decoding = decoding
+            by[decoding] = self._scored(features)
+        chosen = max(decodings, key=lambda d: by[d][headline])  # max keeps the first of equals
+        self.model.config.decoding = chosen
+        return by[chosen] | {"decoding": chosen, "dev_by_decoding": {d: m[headline] for d, m in by.items()}}
+
+    def _scored(self, features: list[dict] | None) -> dict:
+        """``_dev_metrics`` at the model's present decoding."""
         args, items = self.args, self.eval_dataset
         scores = inference.probabilities(self.model, items, args.eval_batch_size, features)
         if self.multi_label:

@@ -183,6 +183,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         "weighted_f1": test["weighted_f1"],
         "macro_f1": test["macro_f1"],
         "test": test,
+        **({"decoding": model.config.decoding} if hasattr(model, "decodings") else {}),  # TODKAT's, chosen on dev
         "stages": dict(stages),
         "config": config.model_dump() | {"synthetic": synthetic_path},
         "data": {

@@ -12,8 +12,9 @@ emotion detection, built on any local encoder (the packaged MiniLM by default; t
   same JSONL format works the same), embedded once by a frozen copy of the backbone. Attention with [h_t; z_t] as
   the query picks among them; a learned empty slot stands in for a turn without knowledge.
 - Dialogue: a transformer encoder over [h_t; z_t; k_t] for every turn of the dialogue (the whole dialogue, as in the
-  paper), and a transformer decoder that predicts the label sequence: teacher-forced on the gold labels while
-  training, greedy at inference.
+  paper), and a transformer decoder that predicts the label sequence: teacher-forced on the gold labels (some
+  hidden as "unknown") while training; at inference either greedy (as in the paper) or with every previous label
+  "unknown" (no error chaining), the one with the better dev score (``Trainer`` compares them every epoch).
 
 Whole dialogues go into a batch together (``batches``): each turn of a dialogue is encoded once per batch, and an
 item (one turn) is read out of its dialogue's decoded sequence.
@@ -31,27 +32,13 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 from transformers import AutoModel, AutoTokenizer
 
-from emosynth.data.io import iter_jsonl, write_jsonl
+from emosynth.data.io import write_jsonl
+from emosynth.data.knowledge import read_knowledge
 from emosynth.errors import ConfigError
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
 from emosynth.text import normalise
 from emosynth.train.items import TurnItem
 from emosynth.train.saved import load_parts, save_parts
-
-
-def read_knowledge(path: str | Path) -> dict[str, dict[str, str]]:
-    """A knowledge file: JSONL of ``{"text": utterance, "relations": {relation: inference}}``, keyed by the text
-    with case and punctuation folded; relations outside ``RELATIONS`` are ignored, and a line without inferences
-    (a failed ask, retried further down by a rerun of ``emosynth knowledge``) never replaces one with them."""
-    out = {}
-    for line, obj in iter_jsonl(path):
-        relations = obj.get("relations")  # iter_jsonl has named a line that is not an object
-        if not isinstance(relations, dict) or not isinstance(obj.get("text"), str):
-            raise ConfigError(f"{path}:{line}: expected {{'text': ..., 'relations': {{relation: inference}}}}")
-        found = {k: str(v) for k, v in relations.items() if k in RELATIONS and v}
-        if found or normalise(obj["text"]) not in out:
-            out[normalise(obj["text"])] = found
-    return out
 
 
 @dataclass
@@ -69,6 +56,10 @@ class TODKATConfig:
     topic_weight: float = 0.1
     max_turns: int = 128  # the longest dialogue it reads (the turn positions it learns); IEMOCAP's run past 100
     label_dropout: float = 0.3  # training: a gold previous label is replaced by "unknown" this often
+    decoding: str = "greedy"  # inference (``DECODINGS``); the trainer keeps the one with the better dev score
+
+
+DECODINGS = ("greedy", "unknown")  # each label after the model's own earlier ones | every previous one "unknown"
 
 
 class TODKAT(nn.Module):
@@ -76,7 +67,9 @@ class TODKAT(nn.Module):
 
     def __init__(self, config: TODKATConfig, _path: Path | None = None):
         super().__init__()
-        self.config, self.labels, self.kind = config, list(config.labels), "todkat"
+        self.config, self.labels, self.kind, self.decodings = config, list(config.labels), "todkat", DECODINGS
+        if config.decoding not in DECODINGS:
+            raise ConfigError(f"TODKAT decoding '{config.decoding}': expected one of {', '.join(DECODINGS)}")
         source = str(_path or config.backbone)
         self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
         if not self.tokenizer.is_fast:  # the topic's words are told from the speaker's name by character offsets
@@ -253,7 +246,11 @@ class TODKAT(nn.Module):
             hidden = torch.rand(previous.shape) < self.config.label_dropout
             hidden[:, 0] = False
             logits = self._decode(previous.masked_fill((previous < 0) | hidden, bos + 1), memory, padding)
-        else:  # greedy: each turn's label is decoded after the ones before it
+        elif self.config.decoding == "unknown":  # one pass: no guess of one turn is read by the next
+            previous = torch.full((len(lengths), top), bos + 1)
+            previous[:, 0] = bos
+            logits = self._decode(previous, memory, padding)
+        else:  # greedy: each turn's label is decoded after the ones before it (its errors can chain)
             previous = torch.full((len(lengths), 1), bos)
             for t in range(top):
                 step = self._decode(previous, memory, padding)[:, -1]

@@ -1,0 +1,27 @@
+"""Knowledge files for TODKAT: commonsense inferences per utterance in the ATOMIC relation types
+(``records.ATOMIC_RELATIONS``), written by ``emosynth knowledge`` (``synth.knowledge``) or exported from ATOMIC/COMET
+in the same JSONL shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emosynth.data.io import iter_jsonl
+from emosynth.errors import ConfigError
+from emosynth.records import ATOMIC_RELATIONS as RELATIONS
+from emosynth.text import normalise
+
+
+def read_knowledge(path: str | Path) -> dict[str, dict[str, str]]:
+    """A knowledge file: JSONL of ``{"text": utterance, "relations": {relation: inference}}``, keyed by the text
+    with case and punctuation folded; relations outside ``RELATIONS`` are ignored, and a line without inferences
+    (a failed ask, retried further down by a rerun of ``emosynth knowledge``) never replaces one with them."""
+    out = {}
+    for line, obj in iter_jsonl(path):
+        relations = obj.get("relations")  # iter_jsonl has named a line that is not an object
+        if not isinstance(relations, dict) or not isinstance(obj.get("text"), str):
+            raise ConfigError(f"{path}:{line}: expected {{'text': ..., 'relations': {{relation: inference}}}}")
+        found = {k: str(v) for k, v in relations.items() if k in RELATIONS and v}
+        if found or normalise(obj["text"]) not in out:
+            out[normalise(obj["text"])] = found
+    return out
