@@ -39,6 +39,9 @@ def summarize(path: Path) -> dict:
         "run": str(path.resolve().parent.relative_to(ROOT)),
         "max_length": r["config"].get("max_length"),
     }
+    if "decoding" in r:  # TODKAT: the decoding kept, and both decodings' dev scores at the epoch kept
+        kept = max(train["history"], key=lambda h: h.get("dev_score", -1.0))
+        row |= {"decoding": r["decoding"], "dev_by_decoding": kept.get("dev_by_decoding")}
     return row
 
 
