@@ -12,9 +12,10 @@ Results: benchmarks/results/label_fidelity.json (one entry per dataset, updated 
     --classifier emorynlp=runs/emorynlp_utterance_real_cw_s0/model
 
 A taxonomy may take several classifiers (repeat --classifier): the first is the judge ``classifier``, the others are
-named by their kind (``classifier:context``). For best-of-n samples the entry names the judge that chose the turns
-(``selected_by``) and flags each judge that is that model (``selected_these_turns``): its agreement is its own
-choice, so fidelity is read from the others.
+named by their kind (``classifier:context``). ``--first N`` judges the first N dialogues only (for the slow LLM
+judge; the entries of judges not run this time stay), and each judge's entry says how many dialogues and turns it
+judged. For best-of-n samples the entry names the judge that chose the turns (``selected_by``) and flags each judge
+that is that model (``selected_these_turns``): its agreement is its own choice, so fidelity is read from the others.
 """
 
 import argparse
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from machine import describe
 
-from emosynth.data.io import sidecar
+from emosynth.data.io import read_records, sidecar
 from emosynth.data.paths import shown
 from emosynth.llm.options import backend_options, open_backend
 from emosynth.quality.verify import VerifySettings, verify
@@ -35,7 +36,7 @@ OUT = ROOT / "benchmarks" / "results" / "label_fidelity.json"
 
 def settings_for(data: Path, args) -> VerifySettings:
     """`emosynth verify` settings of one dataset: the report beside it, the filtered copy as X.filtered.jsonl."""
-    filtered = data.with_name(f"{data.stem}.filtered.jsonl") if args.filter_by else None
+    filtered = data.with_name(f"{data.stem}.filtered.jsonl") if args.filter_by and not args.first else None
     return VerifySettings(
         json_out=sidecar(data, "fidelity.json"),
         drop_disagreeing=filtered,
@@ -43,6 +44,7 @@ def settings_for(data: Path, args) -> VerifySettings:
         filter_by=tuple(args.filter_by.split(",")) if args.filter_by else (),
         max_disagreement=args.max_disagreement,
         ceiling_per_label=args.ceiling_per_label,
+        first=args.first,
     )
 
 
@@ -58,6 +60,7 @@ def main() -> None:
     p.add_argument("--filter-by", default="classifier", help="judges that must disagree, comma-separated")
     p.add_argument("--level", default="dialogue")
     p.add_argument("--max-disagreement", type=float, default=0.5)
+    p.add_argument("--first", type=int, default=None, help="judge the first N dialogues only (no filtered copy)")
     p.add_argument("--output", type=Path, default=OUT)
     p.add_argument("--cache", type=Path, default=ROOT / "out" / "cache" / "judge.sqlite", help="LLM judge cache")
     args = p.parse_args()
@@ -81,16 +84,19 @@ def record(results: dict, data: Path, classifiers: dict[str, list[str]], backend
     judges = [shown(Path(c)) for c in classifiers.get(first["taxonomy"], [])]
     rep = verify(shown(data), settings_for(data, args), judges, backend)
     key = shown(data)
-    previous = results["datasets"].get(key, {}).get("judges", {})
+    previous = results["datasets"].get(key, {})
+    records = read_records(data)
     results["datasets"][key] = {
         "taxonomy": first["taxonomy"],
-        "dialogues": rep["dialogues"],
-        "turns": rep["turns"],
+        "dialogues": len(records),
+        "turns": sum(len(d.turns) for d in records),
         "selected_by": rep.get("selected_by"),
-        "judges": previous  # a judge not run this time keeps its earlier entry
+        "judges": previous.get("judges", {})  # a judge not run this time keeps its earlier entry
         | {
             name: {
                 "model": e["model"],
+                "dialogues_judged": rep["dialogues"],  # all, or the first --first of them
+                "turns_judged": rep["turns"],
                 "agreement_overall": e["agreement"]["overall"],
                 "agreement_macro": e["agreement"]["macro"],
                 "agreement_per_label": e["agreement"]["per_label"],
@@ -102,7 +108,7 @@ def record(results: dict, data: Path, classifiers: dict[str, list[str]], backend
             }
             for name, e in rep["judges"].items()
         },
-        "filter": rep.get("filter"),
+        "filter": rep.get("filter") or previous.get("filter"),  # a run with --first leaves the copy as it was
     }
     results["machine"] = describe()
     args.output.write_text(json.dumps(results, indent=1) + "\n")

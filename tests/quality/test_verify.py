@@ -195,6 +195,14 @@ def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifie
     same = subprocess.run([*cmd[:-6], "--drop-disagreeing", str(synthetic)], capture_output=True, text=True)
     assert same.returncode == 2 and "would overwrite the data" in same.stderr
     assert len(read_dialogues(synthetic)) == 2
+    # the first dialogue only (the LLM judge is slow); a filtered copy would need every dialogue judged
+    part = subprocess.run([*cmd[:-6], "--first", "1"], capture_output=True, text=True, timeout=300)
+    assert part.returncode == 0, part.stderr
+    saved = json.loads(report.read_text())
+    assert saved["first"] == 1 and saved["dialogues"] == 1 and saved["turns"] == len(data[0].turns) < 5
+    assert saved["judges"]["classifier"]["agreement"]["n"] == len(data[0].turns) and "filter" not in saved
+    both = subprocess.run([*cmd, "--first", "1"], capture_output=True, text=True)
+    assert both.returncode == 2 and "--first 1 judges part of" in both.stderr
 
 
 class Replies(LLMBackend):

@@ -73,6 +73,9 @@ def verify(
     ] = 0.0,
     seed: Annotated[int, typer.Option()] = 0,
     data_root: Annotated[str | None, typer.Option()] = None,
+    first: Annotated[
+        int | None, typer.Option(help="Judge only the first N dialogues or examples (the LLM judge is slow).")
+    ] = None,
 ) -> None:
     """Re-label every turn blind (LLM judge, real-data classifier) and report agreement with the labels; examples
     are rated by the classifier, which must confirm the label each was written for."""
@@ -94,6 +97,7 @@ def verify(
             threshold=threshold,
             seed=seed,
             data_root=data_root,
+            first=first,
         )
         records = settings.check(data)  # the data and outputs before any model is loaded
         with open_backend(llm if uses_llm(records, use_llm) else None, cache or judge_cache(data)) as backend:

@@ -45,6 +45,7 @@ class VerifySettings(BaseModel):
     threshold: float = Field(0.3, gt=0.0, lt=1.0, description="examples: a score that makes a label")
     seed: int = 0
     data_root: str | None = None
+    first: int | None = Field(None, ge=1, description="judge only the first N records (the LLM judge is the slow one)")
 
     def report_path(self, data: Path) -> Path:
         """Where the fidelity report goes."""
@@ -60,10 +61,12 @@ class VerifySettings(BaseModel):
             raise ConfigError(
                 f"--drop-disagreeing {self.drop_disagreeing} would overwrite the data; choose another path"
             )
+        if self.first is not None and self.drop_disagreeing is not None:
+            raise ConfigError(f"--first {self.first} judges part of {data}; a filtered copy needs all of it")
         records = read_records(data)
         if isinstance(records[0], Example) and self.drop_disagreeing is not None:
             raise ConfigError(f"{data} holds examples; --drop-disagreeing filters dialogues only")
-        return records
+        return records[: self.first]
 
 
 def judge_cache(data: Path) -> Path:
@@ -131,13 +134,14 @@ def verify(
     if isinstance(records[0], Example):
         if len(paths := classifier_paths(classifier)) > 1:
             raise ConfigError("examples are rated by one classifier (give --classifier once)")
-        report = {"data": shown(data)} | verify_examples(records, settings, paths[0] if paths else None, llm)
+        rated = verify_examples(records, settings, paths[0] if paths else None, llm)
+        report = {"data": shown(data), "first": settings.first} | rated
     else:
         judges = make_judges(records, classifier, llm, settings.seed, data)
         report, verdicts = fidelity_report(
             records, judges, settings.ceiling_from, settings.ceiling_per_label, settings.seed, settings.data_root
         )
-        report = {"data": shown(data), "selected_by": selected_by(records)} | report
+        report = {"data": shown(data), "first": settings.first, "selected_by": selected_by(records)} | report
         for entry in report["judges"].values():  # a judge grading the turns it chose proves nothing
             entry["selected_these_turns"] = _same_model(entry.get("model"), report["selected_by"])
     if settings.drop_disagreeing is not None:
