@@ -25,7 +25,7 @@ from pathlib import Path
 
 from machine import describe
 
-from emosynth.data.io import read_records, sidecar
+from emosynth.data.io import read_records
 from emosynth.data.paths import shown
 from emosynth.llm.options import backend_options, open_backend
 from emosynth.quality.verify import VerifySettings, verify
@@ -35,10 +35,10 @@ OUT = ROOT / "benchmarks" / "results" / "label_fidelity.json"
 
 
 def settings_for(data: Path, args) -> VerifySettings:
-    """`emosynth verify` settings of one dataset: the report beside it, the filtered copy as X.filtered.jsonl."""
+    """`emosynth verify` settings of one dataset: the report beside it (verify's default), the filtered copy as
+    X.filtered.jsonl."""
     filtered = data.with_name(f"{data.stem}.filtered.jsonl") if args.filter_by and not args.first else None
     return VerifySettings(
-        json_out=sidecar(data, "fidelity.json"),
         drop_disagreeing=filtered,
         filter_level=args.level,
         filter_by=tuple(args.filter_by.split(",")) if args.filter_by else (),
@@ -80,14 +80,14 @@ def main() -> None:
 
 def record(results: dict, data: Path, classifiers: dict[str, list[str]], backend, args) -> None:
     """Verify one dataset and update its entry in the results file."""
-    first = json.loads(data.open().readline())
-    judges = [shown(Path(c)) for c in classifiers.get(first["taxonomy"], [])]
+    records = read_records(data)  # the whole file's counts, whatever --first judges
+    taxonomy = records[0].taxonomy
+    judges = [shown(Path(c)) for c in classifiers.get(taxonomy, [])]
     rep = verify(shown(data), settings_for(data, args), judges, backend)
     key = shown(data)
     previous = results["datasets"].get(key, {})
-    records = read_records(data)
     results["datasets"][key] = {
-        "taxonomy": first["taxonomy"],
+        "taxonomy": taxonomy,
         "dialogues": len(records),
         "turns": sum(len(d.turns) for d in records),
         "selected_by": rep.get("selected_by"),

@@ -203,6 +203,10 @@ def test_cli_verify_reports_agreement_and_writes_a_filtered_copy(saved_classifie
     assert saved["judges"]["classifier"]["agreement"]["n"] == len(data[0].turns) and "filter" not in saved
     both = subprocess.run([*cmd, "--first", "1"], capture_output=True, text=True)
     assert both.returncode == 2 and "--first 1 judges part of" in both.stderr
+    from emosynth.quality.verify import VerifySettings  # a part's report goes beside the whole file's by default
+
+    assert VerifySettings(first=1).report_path(synthetic) == tmp_path / "s.fidelity.first1.json"
+    assert VerifySettings().report_path(synthetic) == tmp_path / "s.fidelity.json"
 
 
 class Replies(LLMBackend):

@@ -61,7 +61,11 @@ def verify(
         float, typer.Option(help="Examples: a classifier score that makes a label (unless it has its own).")
     ] = 0.3,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Fidelity report (default: DATA's .fidelity.json beside it).")
+        Path | None,
+        typer.Option(
+            "--json",
+            help="Fidelity report (default: DATA's .fidelity.json beside it; .fidelity.firstN.json with --first).",
+        ),
     ] = None,
     drop_disagreeing: Annotated[
         Path | None, typer.Option(help="Write a filtered dataset here (see --filter-level).")

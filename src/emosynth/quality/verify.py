@@ -35,7 +35,9 @@ class VerifySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    json_out: Path | None = Field(None, description="the fidelity report; default: <data>.fidelity.json")
+    json_out: Path | None = Field(
+        None, description="the fidelity report; default: <data>.fidelity.json (.fidelity.firstN.json with first)"
+    )
     drop_disagreeing: Path | None = Field(None, description="write a filtered copy here")
     filter_level: Literal["turn", "dialogue"] = "turn"
     filter_by: tuple[str, ...] = ()
@@ -48,8 +50,8 @@ class VerifySettings(BaseModel):
     first: int | None = Field(None, ge=1, description="judge only the first N records (the LLM judge is the slow one)")
 
     def report_path(self, data: Path) -> Path:
-        """Where the fidelity report goes."""
-        return self.json_out or sidecar(data, "fidelity.json")
+        """Where the fidelity report goes (a part judged, ``first``, beside the whole file's report, not over it)."""
+        return self.json_out or sidecar(data, f"fidelity.first{self.first}.json" if self.first else "fidelity.json")
 
     def check(self, data: Path) -> list[Dialogue] | list[Example]:
         """Fail before any model is loaded: data that cannot be read or holds no record, outputs that cannot be
@@ -131,17 +133,18 @@ def verify(
     """
     data = Path(data)
     records = settings.check(data)
+    head = {"data": shown(data), "first": settings.first}  # first: None when every record was judged
     if isinstance(records[0], Example):
         if len(paths := classifier_paths(classifier)) > 1:
             raise ConfigError("examples are rated by one classifier (give --classifier once)")
         rated = verify_examples(records, settings, paths[0] if paths else None, llm)
-        report = {"data": shown(data), "first": settings.first} | rated
+        report = head | rated
     else:
         judges = make_judges(records, classifier, llm, settings.seed, data)
         report, verdicts = fidelity_report(
             records, judges, settings.ceiling_from, settings.ceiling_per_label, settings.seed, settings.data_root
         )
-        report = {"data": shown(data), "first": settings.first, "selected_by": selected_by(records)} | report
+        report = head | {"selected_by": selected_by(records)} | report
         for entry in report["judges"].values():  # a judge grading the turns it chose proves nothing
             entry["selected_these_turns"] = _same_model(entry.get("model"), report["selected_by"])
     if settings.drop_disagreeing is not None:

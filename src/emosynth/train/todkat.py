@@ -65,9 +65,11 @@ DECODINGS = ("greedy", "unknown")  # each label after the model's own earlier on
 class TODKAT(nn.Module):
     """Topic-driven, knowledge-aware transformer encoder-decoder over a dialogue's turns."""
 
+    decodings = DECODINGS  # the trainer scores each on dev and keeps the better
+
     def __init__(self, config: TODKATConfig, _path: Path | None = None):
         super().__init__()
-        self.config, self.labels, self.kind, self.decodings = config, list(config.labels), "todkat", DECODINGS
+        self.config, self.labels, self.kind = config, list(config.labels), "todkat"
         if config.decoding not in DECODINGS:
             raise ConfigError(f"TODKAT decoding '{config.decoding}': expected one of {', '.join(DECODINGS)}")
         source = str(_path or config.backbone)
