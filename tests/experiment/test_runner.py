@@ -187,6 +187,18 @@ def test_chosen_treatments_run_before_the_files_of_the_others_exist(toy_experime
     assert saved.ready().synthetic == {"meld": {"toy": str(tmp_path / "synthetic.jsonl")}}  # what a report reads
 
 
+def test_chosen_models_run_first_and_an_unknown_one_is_refused(toy_experiment, tmp_path):
+    grid = {"models": ["utterance", "context"], "regimes": ["real"], "seeds": [0, 1]}
+    config = ExperimentConfig.load(toy_experiment).model_copy(update=grid)
+    out, spy = tmp_path / "exp", Spy()
+    with pytest.raises(ConfigError, match="model compm is not in the grid; it has utterance, context"):
+        run_experiment(config, out, run=spy, models=["compm"])
+    rows, _ = run_experiment(config, out, run=spy, models=["context"])
+    assert [(c.model, c.seed) for c in spy.cells] == [("context", 0), ("context", 1)] and len(rows) == 2
+    rows, _ = run_experiment(config, out, run=spy)  # then the rest
+    assert [c.model for c in spy.cells[2:]] == ["utterance", "utterance"] and len(rows) == 4
+
+
 def test_a_low_resource_grid_trains_every_regime_on_a_sample_of_the_real_split(toy_experiment, tmp_path):
     config = ExperimentConfig.load(toy_experiment).model_copy(update={"train_size": 20, "seeds": [0]})
     rows, _ = run_experiment(config, tmp_path / "low")

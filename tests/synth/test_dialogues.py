@@ -263,6 +263,8 @@ def test_an_interrupted_run_records_what_it_did_and_the_next_adds_to_it(tmp_path
     assert saved["whole_file"]["dialogues"] == len(read_dialogues(out)) == first["accepted"] + saved["accepted"]
     total = sum(i["wall_seconds"] for i in saved["invocations"])
     assert saved["whole_file"]["wall_seconds"] == pytest.approx(total, abs=0.02)
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=600)  # complete: nothing to add
+    assert json.loads(sidecar(out, "summary.json").read_text()) == saved
 
 
 def test_pipeline_through_an_openai_compatible_server(llama_server, tmp_path):

@@ -36,6 +36,10 @@ def experiment(
             "datasets need not exist yet.",
         ),
     ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Run only this model's cells now (repeatable), say the cheaper one first."),
+    ] = None,
 ) -> None:
     """Run the grid (resuming), then the Friedman test over regimes and the report."""
     try:
@@ -44,7 +48,7 @@ def experiment(
 
         config = ExperimentConfig.load(config_path, only=benchmark, treatments=treatment)
         root = output or Path("experiments") / config.name
-        rows, stats = run_experiment(config, root, limit=limit, only=benchmark, treatments=treatment)
+        rows, stats = run_experiment(config, root, limit=limit, only=benchmark, treatments=treatment, models=model)
         if report:
             from emosynth.report.build import build_report
 

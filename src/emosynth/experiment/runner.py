@@ -147,14 +147,17 @@ def run_experiment(
     limit: int | None = None,
     only: Collection[str] | None = None,
     treatments: Collection[str] | None = None,
+    models: Collection[str] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run every unfinished cell (at most ``limit`` this time; of the benchmarks in ``only`` and the treatments in
-    ``treatments`` if given, the config loaded with the same narrowing), then rebuild ``results.jsonl`` and
-    ``friedman.json`` over all finished cells.
+    """Run every unfinished cell (at most ``limit`` this time; of the benchmarks in ``only``, the treatments in
+    ``treatments`` and the models in ``models`` if given, the config loaded with the same narrowing of benchmarks and
+    treatments), then rebuild ``results.jsonl`` and ``friedman.json`` over all finished cells.
 
     Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics.
     """
     root = Path(root)
+    if models is not None and (unknown := sorted(set(models) - set(config.models))):
+        raise ConfigError(f"model {', '.join(unknown)} is not in the grid; it has {', '.join(config.models)}")
     root.mkdir(parents=True, exist_ok=True)
     check_same_settings(config, root, only, treatments)
     part = config.part(only, treatments)
@@ -190,7 +193,8 @@ def run_experiment(
             resolved["data_root"] = {b: shown(p) for b, p in roots.items()} if isinstance(roots, dict) else shown(roots)
         saved.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
     # seed by seed: a run stopped part-way has whole blocks (every regime of a benchmark x model x seed) to test
-    todo = sorted((c for c in cells if finished(c, root) is None), key=lambda c: c.seed)
+    wanted = [c for c in cells if models is None or c.model in models]
+    todo = sorted((c for c in wanted if finished(c, root) is None), key=lambda c: c.seed)
     log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
     for n, cell in enumerate(todo[:limit] if limit is not None else todo, start=1):
         where = cell.path(root)

@@ -108,7 +108,8 @@ class RunSummary:
 def save_summary(path: Path, summary: RunSummary, dialogues: list[Dialogue]) -> dict[str, Any]:
     """Write ``path`` (``<out>.summary.json``): this invocation's counts at the top, every invocation into the output
     so far (``invocations``, oldest first; an unreadable earlier file starts the list anew) and what the whole output
-    holds (``whole_file``: dialogues, turns, the judge's cost and reading over all of them, wall time summed)."""
+    holds (``whole_file``: dialogues, turns, the judge's cost and reading over all of them, wall time summed). An
+    invocation that found the output complete (no attempt) adds nothing: the last one that worked stays on top."""
     this = summary.to_dict()
     before: list = []
     if path.exists():
@@ -117,6 +118,9 @@ def save_summary(path: Path, summary: RunSummary, dialogues: list[Dialogue]) -> 
             before = old.get("invocations") or [{k: v for k, v in old.items() if k != "whole_file"}]
         except (OSError, ValueError, AttributeError):
             before = []
+    if before and not summary.attempts:
+        this = before[-1]
+        before = before[:-1]
     invocations = [*before, this]
     whole = RunSummary()
     for d in dialogues:
