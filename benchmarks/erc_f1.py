@@ -18,7 +18,7 @@ from machine import describe
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "erc_f1.json"
 KEYS = ("benchmark", "model", "regime", "seed", "weighted_f1", "macro_f1")
-SETTING = ("benchmark", "model", "regime", "synthetic", "class_weights", "epochs", "max_length")
+SETTING = ("benchmark", "model", "regime", "synthetic", "class_weights", "epochs", "max_length", "relations")
 
 
 def summarize(path: Path) -> dict:
@@ -38,6 +38,7 @@ def summarize(path: Path) -> dict:
         "per_class_f1": {k: round(v["f1"], 4) for k, v in r["test"]["per_class"].items()},
         "run": str(path.resolve().parent.relative_to(ROOT)),
         "max_length": r["config"].get("max_length"),
+        "relations": r["config"].get("relations"),  # TODKAT: the knowledge relation types read (None: all)
     }
     if "decoding" in r:  # TODKAT: the decoding kept, and both decodings' dev scores at the epoch kept
         kept = max(train["history"], key=lambda h: h.get("dev_score", -1.0))
@@ -49,7 +50,7 @@ def table(runs: list[dict]) -> str:
     """Markdown: one line per setting, mean ± sd of weighted/macro-F1 over its seeds."""
     groups: dict[tuple, list[dict]] = {}
     for row in runs:
-        groups.setdefault(tuple(row[k] for k in SETTING), []).append(row)
+        groups.setdefault(tuple(row.get(k) for k in SETTING), []).append(row)
 
     def stat(rows: list[dict], key: str) -> str:
         values = [r[key] for r in rows]
@@ -61,7 +62,9 @@ def table(runs: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, rows in sorted(groups.items(), key=lambda kv: tuple(str(v) for v in kv[0])):
-        bench, model, regime, synthetic, weights, *_ = key
+        bench, model, regime, synthetic, weights, epochs, length, relations = key
+        model += (f" ({length} tokens)" if length else "") + (f" ({epochs} epochs)" if epochs != 2 else "")
+        model += f" ({'+'.join(relations)} only)" if relations else ""
         seconds = statistics.mean(r["train_seconds"] for r in rows)
         lines.append(
             f"| {bench} | {model} | {regime} | {synthetic or '-'} | {'yes' if weights else 'no'} | {len(rows)} "

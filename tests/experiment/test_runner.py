@@ -328,6 +328,9 @@ def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_the
     assert record["file"].endswith("knowledge.jsonl") and result["config"]["knowledge"] == str(knowledge)
     # the toy splits draw on the same lines, so each part has some of its turns covered, none all
     assert all(0 < share < 1 for part, share in record["coverage"].items() if part != "synthetic")
+    fewer = config.model_copy(update={"relations": ["xWant"]})  # an ablation is not the cell already run
+    with pytest.raises(ConfigError, match=r"trained with relations=None \(now \['xWant'\]\)"):
+        run_experiment(fewer, tmp_path / "exp")
     with open(knowledge, "a") as fh:  # the knowledge pass went on: the cell was trained with less
         fh.write(json.dumps({"text": sorted(turns)[-1], "relations": {"xReact": "glad"}}) + "\n")
     with pytest.raises(ConfigError, match=r"another knowledge file \(.*knowledge.jsonl\), or another version of it"):
@@ -344,6 +347,7 @@ def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_the
         ({"knowledge": {"emorynlp": "knowledge.jsonl"}}, "knowledge names 'emorynlp', which is not in benchmarks"),
         ({"models": ["utterance"]}, "knowledge is TODKAT's; add todkat to models"),
         ({"knowledge": {"meld": "gone.jsonl"}}, "knowledge file gone.jsonl not found"),
+        ({"relations": ["xWant", "xFeel"]}, "relations: some of xIntent, xReact"),
     ]:
         (tmp_path / "bad.yaml").write_text(yaml.safe_dump(raw | change))
         with pytest.raises(ConfigError, match=message):

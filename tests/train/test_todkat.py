@@ -121,3 +121,23 @@ def test_a_knowledge_file_for_another_model_is_refused():
     with pytest.raises(ConfigError, match="knowledge is read by the todkat model only, not by 'compm'"):
         RunConfig.create(benchmark="meld", model="compm", knowledge="k.jsonl")
     assert RunConfig.create(benchmark="meld", model="todkat", knowledge="k.jsonl").knowledge == "k.jsonl"
+
+
+def test_relations_keep_some_knowledge_types_only_for_an_ablation(tiny_bert, knowledge):
+    from emosynth.train.regimes import RunConfig
+
+    kept = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), str(knowledge), ["xWant"], heads=2))
+    d = Dialogue(
+        "x", [Turn("anna", "I am so happy today!", "joy"), Turn("ben", "i am so angry today", "anger")], "meld"
+    )
+    assert kept.featurize(turn_items([d], MELD))[0]["dialogue"]["knowledge"] == [["xWant: okay"], []]
+    assert kept.coverage(turn_items([d], MELD)) == 0.5  # the angry turn's only inference was an xReact
+    with pytest.raises(ConfigError, match="TODKAT relations xFeel: expected some of xIntent"):
+        TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), relations=["xWant", "xFeel"]))
+    run = RunConfig.create(benchmark="meld", model="todkat", relations=["xWant", "xIntent", "xWant"])
+    assert run.relations == ["xIntent", "xWant"]  # the relations' own order, once each
+    for bad, why in ((["xFeel"], "not xFeel"), ([], "not none")):
+        with pytest.raises(ConfigError, match=why):
+            RunConfig.create(benchmark="meld", model="todkat", relations=bad)
+    with pytest.raises(ConfigError, match="relations are of TODKAT's knowledge, not read by 'compm'"):
+        RunConfig.create(benchmark="meld", model="compm", relations=["xWant"])

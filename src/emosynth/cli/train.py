@@ -37,6 +37,10 @@ def train(
     knowledge: Annotated[
         str | None, typer.Option(help="todkat: knowledge file (emosynth knowledge, or ATOMIC/COMET as JSONL).")
     ] = None,
+    relations: Annotated[
+        str | None,
+        typer.Option(help="todkat: read only these relation types of the knowledge, comma-separated (an ablation)."),
+    ] = None,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
@@ -56,6 +60,7 @@ def train(
             backbone=backbone,
             max_length=max_length,
             knowledge=knowledge,
+            relations=relations.split(",") if relations is not None else None,
             data_root=data_root,
             training=TrainingArguments(
                 epochs=epochs,

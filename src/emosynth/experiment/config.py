@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError, validated
+from emosynth.records import ATOMIC_RELATIONS
 from emosynth.train.args import TrainingArguments
 from emosynth.train.models import MODELS
 from emosynth.train.regimes import REGIMES
@@ -25,7 +26,8 @@ class ExperimentConfig(BaseModel):
     folder first, then from the current directory. ``sizes`` takes the first N records of a named dataset (the same
     file under several names gives nested subsets: a size curve) and ``controls`` turns a named dataset into a
     control (``shuffled-labels``, ``real-warm-start``; see ``train.regimes.controlled``). ``knowledge`` gives the
-    ``todkat`` cells of a benchmark their knowledge file (``{meld: data/knowledge/meld.jsonl}``).
+    ``todkat`` cells of a benchmark their knowledge file (``{meld: data/knowledge/meld.jsonl}``), and ``relations``
+    the relation types they read of it (all by default; fewer for an ablation).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -45,6 +47,7 @@ class ExperimentConfig(BaseModel):
     backbone: str | None = None
     data_root: str | dict[str, str] | None = None  # one folder, or each benchmark's own copy (ISEAR: the CSV)
     knowledge: dict[str, str] = {}  # TODKAT's knowledge file per benchmark (emosynth knowledge)
+    relations: list[str] | None = None  # the relation types the todkat cells read (None: all)
     save_models: bool = False
 
     @field_validator("name")
@@ -121,6 +124,9 @@ class ExperimentConfig(BaseModel):
                 raise ValueError(f"{field} names '{sorted(unknown)[0]}', which is not in benchmarks")
         if self.knowledge and "todkat" not in self.models:
             raise ValueError("knowledge is TODKAT's; add todkat to models or leave knowledge out")
+        known = self.relations and set(self.relations) <= set(ATOMIC_RELATIONS)
+        if self.relations is not None and not (known and "todkat" in self.models):
+            raise ValueError(f"relations: some of {', '.join(ATOMIC_RELATIONS)}, read by the todkat cells")
         return self
 
     @model_validator(mode="after")

@@ -50,6 +50,7 @@ def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
         max_length=config.max_length.get(cell.model),
         data_root=config.root_of(cell.benchmark),
         knowledge=config.knowledge.get(cell.benchmark) if cell.model == "todkat" else None,
+        relations=config.relations if cell.model == "todkat" else None,
         save_model=config.save_models,
         training=config.training,
     )
@@ -116,7 +117,7 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digests:
         if knew.get("sha256") != digests.get(now.knowledge):
             now_file = now.knowledge or "none now"
             return f"another knowledge file ({now_file}), or another version of it (it grows as its pass goes on)"
-    keys = ("backbone", "max_length", "train_size", "train_dialogues", "synthetic_size", "control")
+    keys = ("backbone", "max_length", "train_size", "train_dialogues", "synthetic_size", "control", "relations")
     # a cell recorded before a setting existed was run with its default
     before = {k: ran.get(k, RunConfig.model_fields[k].default) for k in keys}
     before |= TrainingArguments.recorded(ran).identity()

@@ -23,9 +23,10 @@ def build_model(
     max_length: int | None = None,
     multi_label: bool = False,
     knowledge: str | None = None,
+    relations: list[str] | None = None,
 ):
     """A classifier by name; ``multi_label`` (sigmoid per label) is for the one-sequence models; ``knowledge``
-    (a knowledge file) is TODKAT's."""
+    (a knowledge file) and ``relations`` (the relation types read of it; None: all) are TODKAT's."""
     backbone = backbone or default_backbone()
     if name in ("utterance", "context"):
         from emosynth.train.sequence import SequenceClassifier
@@ -46,7 +47,7 @@ def build_model(
     if name == "todkat":
         from emosynth.train.todkat import TODKAT, TODKATConfig
 
-        return TODKAT(TODKATConfig(backbone, labels, knowledge=knowledge, max_length=max_length or 64))
+        return TODKAT(TODKATConfig(backbone, labels, knowledge, relations, max_length or 64))
     raise UnknownNameError(f"Unknown model '{name}'; expected one of {', '.join(MODELS)}")
 
 

@@ -29,7 +29,7 @@ from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split, sample_dialogue
 from emosynth.data.io import read_records, records_sha256, sha256_file, write_atomic
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError, validated
-from emosynth.records import Example
+from emosynth.records import ATOMIC_RELATIONS, Example
 from emosynth.taxonomy import get_taxonomy
 from emosynth.train.args import TrainingArguments
 from emosynth.train.items import example_items, turn_items
@@ -61,6 +61,7 @@ class RunConfig(BaseModel):
     backbone: str | None = None
     max_length: int | None = Field(None, ge=8)
     knowledge: str | None = None  # TODKAT's knowledge file (emosynth knowledge)
+    relations: list[str] | None = None  # the relation types TODKAT reads of it (None: all; fewer for an ablation)
     data_root: str | None = None
     save_model: bool = True
     training: TrainingArguments = TrainingArguments()
@@ -73,12 +74,23 @@ class RunConfig(BaseModel):
             raise ValueError(f"unknown {info.field_name} '{v}'; expected one of {', '.join(known)}")
         return v
 
+    @field_validator("relations")
+    @classmethod
+    def _relations(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        if (unknown := sorted(set(v) - set(ATOMIC_RELATIONS))) or not v:
+            raise ValueError(f"expected some of {', '.join(ATOMIC_RELATIONS)}, not {', '.join(unknown) or 'none'}")
+        return [r for r in ATOMIC_RELATIONS if r in v]  # one order, no repeats
+
     @model_validator(mode="after")
     def _synthetic(self) -> RunConfig:
         if self.regime != "real" and not self.synthetic:
             raise ValueError(f"regime '{self.regime}' needs synthetic data (--synthetic DATA.jsonl)")
         if self.knowledge and self.model != "todkat":
             raise ValueError(f"knowledge is read by the todkat model only, not by '{self.model}'")
+        if self.relations is not None and self.model != "todkat":
+            raise ValueError(f"relations are of TODKAT's knowledge, not read by '{self.model}'")
         if self.train_dialogues and self.benchmark not in ERC_BENCHMARKS:
             raise ValueError(f"train_dialogues samples dialogues, and {self.benchmark} has none (use train_size)")
         return self
@@ -157,7 +169,13 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
     torch.manual_seed(config.seed)  # the classification head is initialised here, before training seeds anything
     read = sha256_file(config.knowledge) if config.knowledge else None  # a knowledge pass may be writing to it
     model = build_model(
-        config.model, list(tax.labels), config.backbone, config.max_length, tax.multi_label, config.knowledge
+        config.model,
+        list(tax.labels),
+        config.backbone,
+        config.max_length,
+        tax.multi_label,
+        config.knowledge,
+        config.relations,
     )
     knowledge = knowledge_record(model, config.knowledge, read, split | {"synthetic": synthetic})
     args = config.training.model_copy(update={"seed": config.seed})

@@ -10,7 +10,8 @@ emotion detection, built on any local encoder (the packaged MiniLM by default; t
 - Knowledge: commonsense inferences per turn in the ATOMIC relation types (``records.ATOMIC_RELATIONS``), read
   from a knowledge file (``emosynth knowledge`` writes one with the LLM backends; an ATOMIC/COMET export in the
   same JSONL format works the same), embedded once by a frozen copy of the backbone. Attention with [h_t; z_t] as
-  the query picks among them; a learned empty slot stands in for a turn without knowledge.
+  the query picks among them; a learned empty slot stands in for a turn without knowledge. ``relations`` keeps some
+  types only (an ablation: without xReact/oReact, the LLM's guesses of the emotion, what do the others add?).
 - Dialogue: a transformer encoder over [h_t; z_t; k_t] for every turn of the dialogue (the whole dialogue, as in the
   paper), and a transformer decoder that predicts the label sequence: teacher-forced on the gold labels (some
   hidden as "unknown") while training; at inference either greedy (as in the paper) or with every previous label
@@ -48,6 +49,7 @@ class TODKATConfig:
     backbone: str
     labels: list[str]
     knowledge: str | None = None
+    relations: list[str] | None = None  # the relation types read (None: all of ``RELATIONS``)
     max_length: int = 64
     topics: int = 16
     layers: int = 2
@@ -72,6 +74,8 @@ class TODKAT(nn.Module):
         self.config, self.labels, self.kind = config, list(config.labels), "todkat"
         if config.decoding not in DECODINGS:
             raise ConfigError(f"TODKAT decoding '{config.decoding}': expected one of {', '.join(DECODINGS)}")
+        if unknown := sorted(set(config.relations or ()) - set(RELATIONS)):
+            raise ConfigError(f"TODKAT relations {', '.join(unknown)}: expected some of {', '.join(RELATIONS)}")
         source = str(_path or config.backbone)
         self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
         if not self.tokenizer.is_fast:  # the topic's words are told from the speaker's name by character offsets
@@ -157,7 +161,7 @@ class TODKAT(nn.Module):
 
     def _phrases(self, text: str) -> list[str]:
         relations = self.knowledge.get(normalise(text), {})
-        return [f"{r}: {relations[r]}" for r in RELATIONS if r in relations]
+        return [f"{r}: {relations[r]}" for r in self.config.relations or RELATIONS if r in relations]
 
     def batches(self, features: list[dict], batch_size: int, seed: int | None = None) -> list[list[int]]:
         """Whole dialogues per batch, about ``batch_size`` items each; dialogues shuffled when ``seed`` is given."""
