@@ -11,6 +11,14 @@ from typing import Any
 ATOMIC_RELATIONS = ("xIntent", "xReact", "xWant", "oReact", "xEffect")
 
 
+def relation_types(names: list[str]) -> list[str]:
+    """Some of ``ATOMIC_RELATIONS`` (TODKAT reading part of its knowledge), in their order, once each; a
+    ``ValueError`` names an unknown one, or none given."""
+    if (unknown := sorted(set(names) - set(ATOMIC_RELATIONS))) or not names:
+        raise ValueError(f"some of {', '.join(ATOMIC_RELATIONS)}, not {', '.join(unknown) or 'none'}")
+    return [r for r in ATOMIC_RELATIONS if r in names]
+
+
 @dataclass(slots=True)
 class Turn:
     """One utterance of a dialogue."""

@@ -105,6 +105,7 @@ def test_bad_configs_name_the_file_and_the_setting(toy_experiment, tmp_path):
         ({"seeds": [0, 0]}, "seeds: .*repeats an entry"),
         ({"benchmarks": ["friends"]}, "unknown benchmark 'friends'"),
         ({"max_length": {"bert": 64}}, "max_length for unknown model 'bert'"),
+        ({"relations": ["xWant"]}, "relations are TODKAT's; add todkat to models"),
     ]:
         bad = tmp_path / "bad.yaml"
         bad.write_text(yaml.safe_dump(raw | change))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError, validated
-from emosynth.records import ATOMIC_RELATIONS
+from emosynth.records import relation_types
 from emosynth.train.args import TrainingArguments
 from emosynth.train.models import MODELS
 from emosynth.train.regimes import REGIMES
@@ -117,6 +117,11 @@ class ExperimentConfig(BaseModel):
             raise ValueError("sizes must be at least 1")
         return self
 
+    @field_validator("relations")
+    @classmethod
+    def _relations(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else relation_types(v)
+
     @model_validator(mode="after")
     def _roots(self) -> ExperimentConfig:
         for field, value in (("data_root", self.data_root), ("knowledge", self.knowledge)):
@@ -124,9 +129,8 @@ class ExperimentConfig(BaseModel):
                 raise ValueError(f"{field} names '{sorted(unknown)[0]}', which is not in benchmarks")
         if self.knowledge and "todkat" not in self.models:
             raise ValueError("knowledge is TODKAT's; add todkat to models or leave knowledge out")
-        known = self.relations and set(self.relations) <= set(ATOMIC_RELATIONS)
-        if self.relations is not None and not (known and "todkat" in self.models):
-            raise ValueError(f"relations: some of {', '.join(ATOMIC_RELATIONS)}, read by the todkat cells")
+        if self.relations is not None and "todkat" not in self.models:
+            raise ValueError("relations are TODKAT's; add todkat to models or leave relations out")
         return self
 
     @model_validator(mode="after")

@@ -29,7 +29,7 @@ from emosynth.data.benchmarks import ERC_BENCHMARKS, load_split, sample_dialogue
 from emosynth.data.io import read_records, records_sha256, sha256_file, write_atomic
 from emosynth.data.paths import shown
 from emosynth.errors import ConfigError, validated
-from emosynth.records import ATOMIC_RELATIONS, Example
+from emosynth.records import Example, relation_types
 from emosynth.taxonomy import get_taxonomy
 from emosynth.train.args import TrainingArguments
 from emosynth.train.items import example_items, turn_items
@@ -77,11 +77,7 @@ class RunConfig(BaseModel):
     @field_validator("relations")
     @classmethod
     def _relations(cls, v: list[str] | None) -> list[str] | None:
-        if v is None:
-            return None
-        if (unknown := sorted(set(v) - set(ATOMIC_RELATIONS))) or not v:
-            raise ValueError(f"expected some of {', '.join(ATOMIC_RELATIONS)}, not {', '.join(unknown) or 'none'}")
-        return [r for r in ATOMIC_RELATIONS if r in v]  # one order, no repeats
+        return None if v is None else relation_types(v)
 
     @model_validator(mode="after")
     def _synthetic(self) -> RunConfig:
