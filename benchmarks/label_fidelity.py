@@ -14,8 +14,9 @@ Results: benchmarks/results/label_fidelity.json (one entry per dataset, updated 
 A taxonomy may take several classifiers (repeat --classifier): the first is the judge ``classifier``, the others are
 named by their kind (``classifier:context``). ``--first N`` judges the first N dialogues only (for the slow LLM
 judge; the entries of judges not run this time stay), and each judge's entry says how many dialogues and turns it
-judged. For best-of-n samples the entry names the judge that chose the turns (``selected_by``) and flags each judge
-that is that model (``selected_these_turns``): its agreement is its own choice, so fidelity is read from the others.
+judged and in how many seconds (not counting its ceiling). For best-of-n samples the entry names the judge that
+chose the turns (``selected_by``) and flags each judge that is that model (``selected_these_turns``): its agreement
+is its own choice, so fidelity is read from the others.
 """
 
 import argparse
@@ -97,6 +98,7 @@ def record(results: dict, data: Path, classifiers: dict[str, list[str]], backend
                 "model": e["model"],
                 "dialogues_judged": rep["dialogues"],  # all, or the first --first of them
                 "turns_judged": rep["turns"],
+                "seconds": e.get("seconds"),  # judging those turns (not its ceiling)
                 "agreement_overall": e["agreement"]["overall"],
                 "agreement_macro": e["agreement"]["macro"],
                 "agreement_per_label": e["agreement"]["per_label"],

@@ -139,6 +139,7 @@ def test_the_classifier_judge_predicts_what_the_saved_model_predicts(saved_class
     verdicts = judge_dataset(data, [judge])
     expected = predict(model, turn_items(data, None))
     assert verdicts.judged["classifier"] == [MELD.labels[k] for k in expected]
+    assert set(verdicts.seconds) == {"classifier"} and verdicts.seconds["classifier"] > 0
     assert judge.judge([(data[1], 1)]) == [MELD.labels[expected[4]]]
 
 

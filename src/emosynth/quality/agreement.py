@@ -8,8 +8,9 @@ label-balanced sample of real dev turns (``ceiling``).
 from __future__ import annotations
 
 import random
+import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from emosynth.errors import ConfigError, UnknownNameError
@@ -76,6 +77,7 @@ class Verdicts:
     dialogues: list[Dialogue]
     judged: dict[str, list[str | None]]
     taxonomies: dict[str, Taxonomy]
+    seconds: dict[str, float] = field(default_factory=dict)  # how long each judge took over all the turns
 
     @property
     def positions(self) -> list[Position]:
@@ -106,8 +108,12 @@ def converted(label: str, source: Taxonomy, target: Taxonomy) -> str | None:
 def judge_dataset(dialogues: list[Dialogue], judges: list[Judge]) -> Verdicts:
     """Every turn of ``dialogues`` judged by every judge."""
     positions = [(d, i) for d in dialogues for i in range(len(d.turns))]
-    judged = {j.name: j.judge(positions) for j in judges}
-    return Verdicts(dialogues, judged, {j.name: j.taxonomy for j in judges})
+    judged, seconds = {}, {}
+    for j in judges:
+        start = time.perf_counter()
+        judged[j.name] = j.judge(positions)
+        seconds[j.name] = time.perf_counter() - start
+    return Verdicts(dialogues, judged, {j.name: j.taxonomy for j in judges}, seconds)
 
 
 def fidelity_report(
@@ -132,6 +138,7 @@ def fidelity_report(
     report: dict[str, Any] = {"dialogues": len(dialogues), "turns": len(verdicts.positions), "judges": {}}
     for judge, result in zip(judges, verdicts.report().values()):
         entry = {"agreement": result, "taxonomy": judge.taxonomy.name, "model": judge.identity, "ceiling": None}
+        entry["seconds"] = round(verdicts.seconds[judge.name], 2)  # judging the synthetic turns, not the ceiling
         source = ceiling_from or (f"{judge.taxonomy.name}:dev" if judge.taxonomy.name in ERC_BENCHMARKS else None)
         if source:
             real = load_corpus(source, data_root)
