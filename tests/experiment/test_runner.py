@@ -277,7 +277,8 @@ def test_sizes_give_nested_subsets_and_controls_keep_texts_or_take_real_turns(to
     }
     # the transfer curve: sizes in dialogues (0: real only), the control named, selection read from the config
     from emosynth.experiment.curve import curve_points, selection_of
-    from emosynth.report.build import build_report, curve_plot
+    from emosynth.report.build import build_report
+    from emosynth.report.plots import curve_plot
 
     points = curve_points(ExperimentConfig.load(toy_experiment), rows)
     got = sorted((p["dataset"] or "", p["synthetic_size"], p["control"], p["selection"]) for p in points)
@@ -293,7 +294,12 @@ def test_sizes_give_nested_subsets_and_controls_keep_texts_or_take_real_turns(to
     assert selection_of(str(tmp_path / "bon.jsonl")) == "best-of-n"
     assert selection_of(str(tmp_path / "x.jsonl")) == "none"
     build_report(tmp_path / "curve", semantic=False)
-    assert "![transfer curve](plots/curve.png)" in (tmp_path / "curve" / "report.md").read_text()
+    report = (tmp_path / "curve" / "report.md").read_text()
+    assert "![transfer curve](plots/curve.png)" in report
+    # one card for the file, naming how each dataset reads it; quality of each subset as read, controls left out
+    assert report.count("synthetic.jsonl`)") == 1 and "- **meld/n3, n6, shuffled** " in report
+    assert "read as n3 (first 3); n6 (first 6); shuffled (first 6, control: shuffled-labels)" in report
+    assert "| | n3 | n6 | meld:train |" in report and "| dialogues | 3 | 6 |" in report
     assert (tmp_path / "curve" / "plots" / "curve.png").is_file()
     # the controls themselves: the same texts with the labels permuted, or as many real turns
     meld = get_taxonomy("meld")

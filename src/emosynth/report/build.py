@@ -1,6 +1,7 @@
 """``emosynth report RUN_DIR``: one self-contained HTML file (plots embedded) and a Markdown summary.
 
-Sections: dataset cards (model, prompt version, counts, rejection reasons of every synthetic dataset),
+Sections: dataset cards (one per synthetic file: model, prompt version, counts over all the runs that made it, the
+grid's datasets that read it),
 quality tables and plots (label distributions side by side, semantic diversity per label), label fidelity
 when ``verify`` reports are there, the F1 table (mean and spread over seeds), the transfer curve when the
 experiment has ``sizes`` or ``controls`` (``experiment.curve``) and the Friedman result with its critical-difference
@@ -14,6 +15,7 @@ import json
 import logging
 import statistics
 from collections import defaultdict
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,26 +29,73 @@ from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.curve import curve_points
 from emosynth.experiment.runner import collect
 from emosynth.experiment.stats import cd_diagram
+from emosynth.report.plots import curve_plot, diversity_plot, label_plot
 from emosynth.report.tables import table_rows
 from emosynth.review.summary import human_figures
 
 log = logging.getLogger(__name__)
-MARKERS = {"shuffled-labels": "x", "real-warm-start": "^"}  # the transfer curve's controls
+
+
+def dataset_cards(config: ExperimentConfig) -> list[dict[str, Any]]:
+    """One card per synthetic file of a benchmark, naming every dataset of the grid that reads it and how (its first
+    N records, a control)."""
+    names: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for b in sorted(config.synthetic):
+        for name, path in by_file(config, b):
+            names[(b, path)].append(name)
+    cards = []
+    for (b, path), used in names.items():
+        uses = [f"{name} ({how})" for name in used if (how := use_of(config, name))]
+        cards.append(dataset_card(f"{b}/{', '.join(used)}", path) | {"uses": uses})
+    return cards
+
+
+def use_of(config: ExperimentConfig, name: str) -> str:
+    """How the grid reads a synthetic dataset: ``first N``, ``control: C``, both, or '' (all of it, as it is)."""
+    parts = [f"first {config.sizes[name]}"] if name in config.sizes else []
+    if name in config.controls:
+        parts.append(f"control: {config.controls[name]}")
+    return ", ".join(parts)
+
+
+def by_file(config: ExperimentConfig, benchmark: str) -> list[tuple[str, str]]:
+    """A benchmark's synthetic datasets (name, path), grouped by file, each file's subsets from the smallest."""
+    sets = config.synthetic.get(benchmark, {})
+    return sorted(sets.items(), key=lambda kv: (kv[1], config.sizes.get(kv[0], 0), kv[0]))
 
 
 def dataset_card(name: str, path: str) -> dict[str, Any]:
     """What a synthetic dataset is: its run config and summary sidecars, when they are there."""
     p = Path(path)
-    card: dict[str, Any] = {"name": name, "path": shown(p)}
+    card: dict[str, Any] = {"name": name, "path": shown(p), "uses": []}
     for kind in ("config", "summary", "fidelity", "filter"):
         side = sidecar(p, f"{kind}.json")
         card[kind] = json.loads(side.read_text(encoding="utf-8")) if side.is_file() else None
+    card["counts"] = file_counts(p, card["summary"])
     # a copy written by `verify --drop-disagreeing`: the filter and its source are recorded beside it
     if (applied := card.pop("filter")) and applied.get("source"):
         applied["source"] = Path(applied["source"]).name
     card["filtered_from"] = applied
     card["human"] = human_figures(p) if p.is_file() else None
     return card
+
+
+def file_counts(path: Path, summary: dict[str, Any] | None) -> str | None:
+    """What the file holds, from its summary: dialogues and turns, how many runs made them and at what cost, and the
+    dialogues given up (its rejected records). A summary from before ``whole_file`` gives its last run's counts."""
+    if not summary:
+        return None
+    if not (whole := summary.get("whole_file")):
+        return f"accepted {summary['accepted']}, rejected {summary['rejected']} (its last run)"
+    runs = len(summary.get("invocations") or [summary])
+    rejected = sidecar(path, "rejected.jsonl")
+    given_up = sum(1 for line in rejected.open(encoding="utf-8") if line.strip()) if rejected.is_file() else 0
+    parts = [f"{whole['dialogues']:,} dialogues ({whole['turns']:,} turns) made in {runs} run{'s' * (runs != 1)}"]
+    if whole.get("dialogues_per_hour"):
+        parts.append(f"{whole['dialogues_per_hour']} dialogues/hour")
+    if whole.get("candidates_per_kept_turn"):
+        parts.append(f"{whole['candidates_per_kept_turn']} candidates per kept turn")
+    return ", ".join([*parts, f"{given_up} given up"])
 
 
 def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict[str, list[dict[str, Any]]]:
@@ -60,6 +109,8 @@ def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict
     cache = root / "quality.json"
     key = {
         "semantic": semantic,
+        "sizes": config.sizes,
+        "controls": config.controls,
         "datasets": {
             f"{b}/{name}": sha256_file(path)
             for b, sets in sorted(config.synthetic.items())
@@ -81,13 +132,19 @@ def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict
     for benchmark in config.benchmarks:
         real = load_corpus(f"{benchmark}:train", config.data_root)
         reports = [
-            describe_corpus(load_corpus(path, name=name), real, encoder)
-            for name, path in sorted(config.synthetic.get(benchmark, {}).items())
+            describe_corpus(first(load_corpus(path, name=name), config.sizes.get(name)), real, encoder)
+            for name, path in by_file(config, benchmark)
+            if name not in config.controls  # the texts of another dataset, or real turns: nothing new to describe
         ]
         reports.append(describe_corpus(real, real, encoder))
         out[benchmark] = reports
     cache.write_text(json.dumps({"key": key, "reports": out}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
+
+
+def first(corpus, size: int | None):
+    """The corpus's first ``size`` records (all with None), as an experiment's ``sizes`` reads them."""
+    return replace(corpus, dialogues=corpus.dialogues[:size], examples=corpus.examples[:size]) if size else corpus
 
 
 def f1_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -113,100 +170,6 @@ def f1_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return table
-
-
-def grouped_bars(labels: list[str], series: list[tuple[str, list[float]]], ylabel: str, title: str) -> bytes:
-    """One group of bars per label, one bar per series; PNG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    fig, ax = plt.subplots(figsize=(7, 3))
-    width = 0.8 / len(series)
-    x = np.arange(len(labels))
-    for k, (name, values) in enumerate(series):
-        ax.bar(x + k * width, values, width, label=name)
-    ax.set_xticks(x + width * (len(series) - 1) / 2, labels, rotation=30, ha="right")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    return png(fig)
-
-
-def png(fig) -> bytes:
-    """The figure as PNG bytes (closed afterwards)."""
-    import io
-
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def curve_plot(points: list[dict[str, Any]]) -> bytes | None:
-    """Mean score (error bars: the spread over seeds) against synthetic size, one panel per benchmark and model, one
-    line per selection; controls as separate markers, set a little apart where they share a size. PNG bytes; None
-    without points beyond real only."""
-    if not any(p["synthetic_size"] for p in points):
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = sorted({(p["benchmark"], p["model"]) for p in points})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
-    for ax, (benchmark, model) in zip(axes[0], panels):
-        groups: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-        mine = [p for p in points if (p["benchmark"], p["model"]) == (benchmark, model)]
-        for p in mine:
-            group = ("none", "none") if p["synthetic_size"] == 0 else (p["selection"], p["control"])
-            groups[group][p["synthetic_size"]].append(p[p["metric"]])
-        real = groups.get(("none", "none"), {}).get(0)
-        for (selection, control), by_size in sorted(groups.items()):
-            if control == "none":
-                by_size = ({0: real} if real and 0 not in by_size else {}) | by_size  # every line starts at 0
-            sizes = sorted(by_size)
-            means = [statistics.mean(by_size[s]) for s in sizes]
-            spread = [statistics.stdev(by_size[s]) if len(by_size[s]) > 1 else 0.0 for s in sizes]
-            name = f"selection {selection}" if control == "none" else f"control: {control} ({selection})"
-            name = "real only" if sizes == [0] else name
-            style = {"marker": "o"} if control == "none" else {"marker": MARKERS.get(control, "s"), "linestyle": ""}
-            shift = 0.015 * max(by_size) * (list(MARKERS).index(control) * 2 - 1) if control in MARKERS else 0.0
-            ax.errorbar([x + shift for x in sizes], means, yerr=spread, capsize=3, label=name, **style)
-        ax.set_xlabel("synthetic records pre-trained on")
-        ax.set_ylabel(mine[0]["metric"])
-        ax.set_title(f"{benchmark} / {model}", fontsize=10)
-        ax.legend(fontsize=7)
-    return png(fig)
-
-
-def label_plot(benchmark: str, reports: list[dict[str, Any]]) -> bytes:
-    """Label distributions side by side; the last report is the real benchmark."""
-    real = reports[-1]["label_distribution"]
-    labels = list(real)
-    series = []
-    for k, r in enumerate(reports):
-        # a synthetic set in another label set is shown mapped into the benchmark's (real + difference)
-        diff = r.get("against", {}).get("difference") if k < len(reports) - 1 else None
-        own = r["label_distribution"]
-        series.append((r["name"], [real[lab] + diff[lab] if diff else own.get(lab, 0.0) for lab in labels]))
-    return grouped_bars(labels, series, "fraction of turns", f"Label distribution ({benchmark} labels)")
-
-
-def diversity_plot(benchmark: str, reports: list[dict[str, Any]]) -> bytes | None:
-    """Semantic diversity per label side by side (None without ``--semantic`` statistics)."""
-    per = [(r["name"], (r.get("semantic_diversity") or {}).get("per_label", {})) for r in reports]
-    labels = [lab for lab in reports[-1]["label_distribution"] if any(lab in p for _, p in per)]
-    if not labels:
-        return None
-    series = [(name, [p.get(lab, 0.0) for lab in labels]) for name, p in per]
-    return grouped_bars(labels, series, "mean pairwise cosine distance", f"Semantic diversity per label ({benchmark})")
 
 
 def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
@@ -236,11 +199,7 @@ def build_report(root: str | Path, semantic: bool = True) -> tuple[Path, Path]:
         keep(f"diversity_{benchmark}.png", diversity_plot(benchmark, reports))
     context = {
         "config": whole,
-        "cards": [
-            dataset_card(f"{b}/{name}", path)
-            for b, sets in sorted(config.synthetic.items())
-            for name, path in sorted(sets.items())
-        ],
+        "cards": dataset_cards(config),
         "quality": {b: {"names": [r["name"] for r in reps], "rows": table_rows(reps)} for b, reps in qual.items()},
         "f1": f1_table(rows),
         "n_cells": len(whole.cells()),
