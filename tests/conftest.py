@@ -88,8 +88,9 @@ def llama_server(tmp_path_factory):
         proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "llama_cpp.server",
+                "-c",  # llama-cpp-python's server, with the AMX guard our backend uses (emosynth.llm.llamacpp)
+                "import llama_cpp, runpy; from emosynth.llm.llamacpp import without_amx; without_amx(llama_cpp); "
+                "runpy.run_module('llama_cpp.server', run_name='__main__')",
                 "--model",
                 str(model_path("smollm2-135m")),
                 "--host",

@@ -40,3 +40,16 @@ def test_max_tokens_cut_marks_reply_truncated(smollm):
     long = ({"role": "user", "content": "Write a long story about a dragon, at least 300 words."},)
     out = smollm.complete(ChatRequest(messages=long, max_tokens=8, seed=1))
     assert out.truncated and out.completion_tokens == 8
+
+
+def test_a_build_with_amx_loads_models_without_the_extra_buffer_types(smollm, monkeypatch):
+    import llama_cpp
+
+    from emosynth.llm.llamacpp import without_amx
+
+    amx = "AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode()
+    # the backend (smollm) has loaded: on an AMX build its weights skipped the AMX layout, which crashes some hosts
+    assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is (not amx)
+    assert without_amx(llama_cpp) is amx
+    monkeypatch.setenv("EMOSYNTH_LLAMA_AMX", "1")  # a host where AMX works keeps it (from the next process on)
+    assert without_amx(llama_cpp) is False

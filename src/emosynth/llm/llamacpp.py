@@ -25,6 +25,28 @@ def chat_kwargs(request: ChatRequest) -> dict:
     return kwargs
 
 
+def without_amx(llama_cpp) -> bool:
+    """On a llama.cpp build with AMX, make every model load without llama.cpp's extra CPU buffer types (the AMX and
+    repacked weight layouts); returns whether it did. ggml's AMX matrix product crashes the process at the first
+    decode on some Sapphire Rapids hosts (ggml-org/llama.cpp#20824, open; seen on this project's 2-core VM on
+    2026-12-02), and llama-cpp-python has no option for it, so the default model parameters are changed for the
+    process. ``EMOSYNTH_LLAMA_AMX=1`` keeps AMX (a host where it works)."""
+    if "AMX_INT8 = 1" not in llama_cpp.llama_print_system_info().decode() or os.environ.get("EMOSYNTH_LLAMA_AMX"):
+        return False
+    low = llama_cpp.llama_cpp
+    if not getattr(low.llama_model_default_params, "without_amx", False):
+        default = low.llama_model_default_params
+
+        def params():
+            out = default()
+            out.use_extra_bufts = False
+            return out
+
+        params.without_amx = True
+        low.llama_model_default_params = params
+    return True
+
+
 def _constraint(name: str) -> str:
     """The schema engine to use: ``auto`` is llguidance when it is installed."""
     from emosynth.llm import guidance
@@ -76,6 +98,7 @@ class LlamaCppBackend(LLMBackend):
         self.guide = None
         self.constraint = _constraint(constraint)
         self.choosers: dict[str, object] = {}
+        without_amx(llama_cpp)
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(self.path),
