@@ -7,12 +7,14 @@ import torch
 
 from emosynth.data.knowledge import read_knowledge
 from emosynth.errors import ConfigError
+from emosynth.records import ATOMIC_RELATIONS as RELATIONS
 from emosynth.records import Dialogue, Turn
 from emosynth.taxonomy import get_taxonomy
 from emosynth.train.args import TrainingArguments
 from emosynth.train.items import turn_items
 from emosynth.train.loop import Trainer
 from emosynth.train.todkat import DECODINGS, TODKAT, TODKATConfig
+from emosynth.train.todkat_inputs import SAID
 
 from .test_sequence import toy_dialogues
 
@@ -38,7 +40,7 @@ def test_items_share_their_dialogue_and_each_turn_gets_its_knowledge(tiny_bert, 
     assert features[0]["dialogue"] is features[1]["dialogue"] and [f["position"] for f in features] == [0, 1]
     dialogue = features[0]["dialogue"]
     assert dialogue["labels"] == [MELD.index("joy"), MELD.index("neutral")]
-    assert dialogue["knowledge"] == [["xReact: great", "xWant: okay"], []]  # relations in RELATIONS order
+    assert dialogue["knowledge"] == [["The speaker feels: great", "The speaker wants: okay"], []]  # RELATIONS order
     ids, own = dialogue["ids"][0], dialogue["own"][0]  # the topic's words: the utterance's, not its speaker's name
     words = model.tokenizer.convert_ids_to_tokens([i for i, mine in zip(ids, own) if mine])
     assert words == model.tokenizer.tokenize("i am so happy today") and len(ids) > len(words) + 3
@@ -56,7 +58,9 @@ def test_items_share_their_dialogue_and_each_turn_gets_its_knowledge(tiny_bert, 
     # another dialogue with the same id and as many turns (two files merged) is a dialogue of its own
     other = Dialogue("x", [Turn("cleo", "i am so angry today", "anger"), Turn("dan", "why?", "surprise")], "meld")
     both = model.featurize(turn_items([d, other], MELD))
-    assert both[0]["dialogue"] is not both[2]["dialogue"] and both[2]["dialogue"]["knowledge"][0] == ["xReact: awful"]
+    assert both[0]["dialogue"] is not both[2]["dialogue"] and both[2]["dialogue"]["knowledge"][0] == [
+        "The speaker feels: awful"
+    ]
 
 
 def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge, tmp_path):
@@ -66,13 +70,12 @@ def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge,
     args = TrainingArguments(epochs=20, learning_rate=3e-3, batch_size=8, warmup_ratio=0.1, seed=1)
     trainer = Trainer(model, args, items, items[:18], benchmark="meld")
     history = trainer.train()["history"]
-    for record in history:  # every epoch scores both decodings on dev and keeps the better one
+    for record in history:  # every epoch scores every decoding on dev and keeps the best
         assert set(record["dev_by_decoding"]) == set(DECODINGS)
         assert record["dev_score"] == max(record["dev_by_decoding"].values())
         assert record["dev_by_decoding"][record["decoding"]] == record["dev_score"]
     best = max(history, key=lambda r: r["dev_score"])  # the first best epoch, whose weights were kept
     assert model.config.decoding == best["decoding"]
-    assert model.aux_loss is not None and float(model.aux_loss.detach()) > 0  # the topic loss was part of training
     assert trainer.evaluate(items)["accuracy"] >= 2 / 3  # chance is 1/3
     batches = model.batches(model.featurize(items), 8, seed=3)
     assert sorted(i for b in batches for i in b) == list(range(len(items)))
@@ -100,9 +103,65 @@ def test_the_unknown_decoding_reads_no_label_guess_and_greedy_does(tiny_bert, kn
             after = model(**batch)
             model.label_embedding.weight[: len(MELD.labels)] -= 1.0
         unchanged[decoding] = torch.allclose(before, after, atol=1e-5)
-    assert unchanged == {"greedy": False, "unknown": True}
-    with pytest.raises(ConfigError, match="decoding 'beam': expected one of greedy, unknown"):
+    assert unchanged == {"greedy": False, "unknown": True, "turn": True}
+    with pytest.raises(ConfigError, match="decoding 'beam': expected one of greedy, unknown, turn"):
         TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), decoding="beam"))
+
+
+def test_a_dialogue_decodes_the_same_alone_and_padded_beside_a_longer_one(tiny_bert, knowledge):
+    torch.manual_seed(0)
+    model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), knowledge=str(knowledge), heads=2, layers=1))
+    short = Dialogue("s", [Turn("anna", "i am so happy today", "joy"), Turn("ben", "why?", "surprise")], "meld")
+    longer = toy_dialogues(1)[0]  # 3 turns
+    model.eval()
+    for decoding in DECODINGS:
+        model.config.decoding = decoding
+        alone = model(**model.collate(model.featurize(turn_items([short], MELD))))
+        both = model(**model.collate(model.featurize(turn_items([longer, short], MELD))))
+        assert torch.allclose(alone, both[3:], atol=1e-5), decoding  # padding is never attended to
+
+
+def test_in_training_a_turn_reads_the_gold_labels_before_it_only(tiny_bert, knowledge):
+    model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), str(knowledge), heads=2, dropout=0.0))
+    model.config.label_dropout = 0.0  # every earlier gold label is shown
+    batch = model.collate(model.featurize(turn_items(toy_dialogues(1), MELD)))
+    model.train()
+
+    def logits(gold):
+        torch.manual_seed(0)  # the same topic noise
+        return model(**(batch | {"gold": gold})).detach()
+
+    gold = batch["gold"]
+    changed = gold.clone()
+    changed[0, 1] = (gold[0, 1] + 1) % len(MELD.labels)  # turn 1's label
+    before, after = logits(gold), logits(changed)
+    assert torch.equal(before[:2], after[:2]) and not torch.allclose(before[2], after[2])
+
+
+def test_the_topic_layer_learns_only_with_a_topic_weight_and_new_layers_learn_faster(tiny_bert, knowledge):
+    items = turn_items(toy_dialogues(4), MELD)
+    args = TrainingArguments(epochs=1, learning_rate=1e-3, batch_size=6, seed=1)
+    for weight in (0.0, 0.1):
+        torch.manual_seed(0)
+        model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), str(knowledge), heads=2, topic_weight=weight))
+        bag = model.bag.weight.detach().clone()
+        Trainer(model, args, items).train()
+        assert torch.equal(model.bag.weight, bag) == (weight == 0), weight
+    groups = model.parameter_groups(1e-3)
+    assert [g["lr"] for g in groups] == [1e-3, 1e-2]
+    assert sum(len(g["params"]) for g in groups) == sum(p.requires_grad for p in model.parameters())
+    assert {id(p) for p in groups[0]["params"]} == {id(p) for p in model.encoder.parameters()}
+    assert set(SAID) == set(RELATIONS)  # every relation has its words for the knowledge encoder
+
+
+def test_a_saved_head_that_does_not_fit_the_model_is_refused(tiny_bert, tmp_path):
+    model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), heads=2))
+    model.save(tmp_path / "m")
+    head = torch.load(tmp_path / "m" / "head.pt")
+    del head["turn_head.weight"]  # a head saved before the per-turn head existed
+    torch.save(head, tmp_path / "m" / "head.pt")
+    with pytest.raises(ConfigError, match=r"head.pt does not fit this version's TODKAT \(missing: turn_head.weight"):
+        TODKAT.load(tmp_path / "m")
 
 
 def test_a_knowledge_file_line_that_is_not_a_record_names_its_line(tmp_path):
@@ -130,7 +189,7 @@ def test_relations_keep_some_knowledge_types_only_for_an_ablation(tiny_bert, kno
     d = Dialogue(
         "x", [Turn("anna", "I am so happy today!", "joy"), Turn("ben", "i am so angry today", "anger")], "meld"
     )
-    assert kept.featurize(turn_items([d], MELD))[0]["dialogue"]["knowledge"] == [["xWant: okay"], []]
+    assert kept.featurize(turn_items([d], MELD))[0]["dialogue"]["knowledge"] == [["The speaker wants: okay"], []]
     assert kept.coverage(turn_items([d], MELD)) == 0.5  # the angry turn's only inference was an xReact
     with pytest.raises(ConfigError, match="TODKAT relations xFeel: expected some of xIntent"):
         TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), relations=["xWant", "xFeel"]))

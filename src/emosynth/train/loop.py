@@ -79,7 +79,9 @@ class Trainer:
             weight = inverse_frequency_weights(labels.tolist(), n_classes) if args.class_weights else None
             loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
         params = [p for p in self.model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
+        # a model with layers new to its backbone may give them their own rate (TODKAT's parameter_groups)
+        groups = getattr(self.model, "parameter_groups", lambda lr: [{"params": params}])(args.learning_rate)
+        optimizer = torch.optim.AdamW(groups, lr=args.learning_rate, weight_decay=args.weight_decay)
         # every epoch's batches, planned first: the schedule's length is their number (a dialogue-level model such as
         # TODKAT batches whole dialogues, so it takes fewer steps than items / batch_size)
         plan = [self._batches(features, lengths, args.seed * 1000 + epoch) for epoch in range(args.epochs)]

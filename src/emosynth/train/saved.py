@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from emosynth.errors import ConfigError
+
 
 def save_parts(model, path: str | Path, encoders: tuple[str, ...]) -> Path:
     """Write ``model`` (with ``kind``, ``config``, ``tokenizer`` and the ``encoders`` as attributes) to ``path``."""
@@ -29,5 +31,13 @@ def load_parts(cls, config_cls, path: str | Path):
     meta = json.loads((path / "emosynth.json").read_text())
     meta.pop("kind")
     model = cls(config_cls(**meta), _path=path)
-    model.load_state_dict(torch.load(path / "head.pt"), strict=False)
+    missing, unexpected = model.load_state_dict(torch.load(path / "head.pt"), strict=False)
+    # the encoders were loaded from their own folders; any other weight missing or left over: another model's head
+    saved_apart = {name for name, _ in model.named_children() if (path / name / "config.json").is_file()}
+    missing = [k for k in missing if k.split(".")[0] not in saved_apart]
+    if missing or unexpected:
+        raise ConfigError(
+            f"{path / 'head.pt'} does not fit this version's {cls.__name__} (missing: {', '.join(missing[:3]) or '-'}; "
+            f"unexpected: {', '.join(unexpected[:3]) or '-'}): train it again"
+        )
     return model
