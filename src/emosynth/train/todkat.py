@@ -72,7 +72,7 @@ DECODINGS = ("greedy", "unknown", "turn")
 class TODKAT(DialogueInputs, nn.Module):
     """Topic-driven, knowledge-aware transformer encoder-decoder over a dialogue's turns."""
 
-    decodings = DECODINGS  # the trainer scores each on dev and keeps the better
+    decodings = DECODINGS  # the trainer scores each on dev and keeps the best
 
     def __init__(self, config: TODKATConfig, _path: Path | None = None):
         super().__init__()
