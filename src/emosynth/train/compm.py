@@ -40,6 +40,8 @@ class CoMPM(nn.Module):
     """CoMPM (Lee & Lee 2022): a context model over the dialogue so far, plus a GRU over the speaker's earlier
     turns as encoded by a frozen pre-trained memory encoder."""
 
+    encoders = ("context", "memory")  # saved apart, each in a folder of its own (train.saved)
+
     def __init__(self, config: CoMPMConfig, _path: Path | None = None):
         super().__init__()
         self.config, self.labels, self.kind = config, list(config.labels), "compm"
@@ -133,7 +135,7 @@ class CoMPM(nn.Module):
 
     def save(self, path: str | Path) -> None:
         """Save weights, config and labels to a directory."""
-        save_parts(self, path, ("context", "memory"))
+        save_parts(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> CoMPM:

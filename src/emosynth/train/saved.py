@@ -12,9 +12,10 @@ import torch
 from emosynth.errors import ConfigError
 
 
-def save_parts(model, path: str | Path, encoders: tuple[str, ...]) -> Path:
-    """Write ``model`` (with ``kind``, ``config``, ``tokenizer`` and the ``encoders`` as attributes) to ``path``."""
-    path = Path(path)
+def save_parts(model, path: str | Path) -> Path:
+    """Write ``model`` to ``path``: it has ``kind``, ``config``, ``tokenizer`` and, named by its class attribute
+    ``encoders``, the Hugging Face encoders that are saved apart."""
+    path, encoders = Path(path), model.encoders
     for name in encoders:
         getattr(model, name).save_pretrained(path / name)
     model.tokenizer.save_pretrained(path)
@@ -33,8 +34,7 @@ def load_parts(cls, config_cls, path: str | Path):
     model = cls(config_cls(**meta), _path=path)
     missing, unexpected = model.load_state_dict(torch.load(path / "head.pt"), strict=False)
     # the encoders were loaded from their own folders; any other weight missing or left over: another model's head
-    saved_apart = {name for name, _ in model.named_children() if (path / name / "config.json").is_file()}
-    missing = [k for k in missing if k.split(".")[0] not in saved_apart]
+    missing = [k for k in missing if k.split(".")[0] not in cls.encoders]
     if missing or unexpected:
         raise ConfigError(
             f"{path / 'head.pt'} does not fit this version's {cls.__name__} (missing: {', '.join(missing[:3]) or '-'}; "

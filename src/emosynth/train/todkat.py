@@ -73,6 +73,7 @@ class TODKAT(DialogueInputs, nn.Module):
     """Topic-driven, knowledge-aware transformer encoder-decoder over a dialogue's turns."""
 
     decodings = DECODINGS  # the trainer scores each on dev and keeps the best
+    encoders = ("encoder", "knower")  # saved apart, each in a folder of its own (train.saved)
 
     def __init__(self, config: TODKATConfig, _path: Path | None = None):
         super().__init__()
@@ -204,7 +205,7 @@ class TODKAT(DialogueInputs, nn.Module):
     def save(self, path: str | Path) -> None:
         """Save both encoders, the tokenizer, the other weights, the config and the knowledge it read (as it read it:
         a knowledge file still growing beside a run is saved as it was when the model loaded it)."""
-        path = save_parts(self, path, ("encoder", "knower"))
+        path = save_parts(self, path)
         if self.config.knowledge or self.knowledge:  # even empty: a load must not fall back to the file as it is now
             rows = ({"text": text, "relations": relations} for text, relations in self.knowledge.items())
             write_jsonl(path / "knowledge.jsonl", rows)
