@@ -18,7 +18,17 @@ from machine import describe
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "erc_f1.json"
 KEYS = ("benchmark", "model", "regime", "seed", "weighted_f1", "macro_f1")
-SETTING = ("benchmark", "model", "regime", "synthetic", "class_weights", "epochs", "max_length", "relations")
+SETTING = (
+    "benchmark",
+    "model",
+    "regime",
+    "synthetic",
+    "class_weights",
+    "epochs",
+    "max_length",
+    "relations",
+    "train_dialogues",
+)
 
 
 def summarize(path: Path) -> dict:
@@ -39,6 +49,7 @@ def summarize(path: Path) -> dict:
         "run": str(path.resolve().parent.relative_to(ROOT)),
         "max_length": r["config"].get("max_length"),
         "relations": r["config"].get("relations"),  # TODKAT: the knowledge relation types read (None: all)
+        "train_dialogues": r["config"].get("train_dialogues"),  # a seeded sample of the real train dialogues
     }
     if "decoding" in r:  # TODKAT: the decoding kept, and both decodings' dev scores at the epoch kept
         kept = max(train["history"], key=lambda h: h.get("dev_score", -1.0))
@@ -62,9 +73,10 @@ def table(runs: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, rows in sorted(groups.items(), key=lambda kv: tuple(str(v) for v in kv[0])):
-        bench, model, regime, synthetic, weights, epochs, length, relations = key
+        bench, model, regime, synthetic, weights, epochs, length, relations, dialogues = key
         model += (f" ({length} tokens)" if length else "") + (f" ({epochs} epochs)" if epochs != 2 else "")
         model += f" ({'+'.join(relations)} only)" if relations else ""
+        model += f" ({dialogues} train dialogues)" if dialogues else ""
         seconds = statistics.mean(r["train_seconds"] for r in rows)
         lines.append(
             f"| {bench} | {model} | {regime} | {synthetic or '-'} | {'yes' if weights else 'no'} | {len(rows)} "
