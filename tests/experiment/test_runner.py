@@ -200,6 +200,17 @@ def test_chosen_models_run_first_and_an_unknown_one_is_refused(toy_experiment, t
     assert [c.model for c in spy.cells[2:]] == ["utterance", "utterance"] and len(rows) == 4
 
 
+def test_fewer_threads_change_how_cells_run_not_which_are_finished(toy_experiment, tmp_path):
+    config = ExperimentConfig.load(toy_experiment).model_copy(update={"regimes": ["real"], "seeds": [0, 1]})
+    out, spy = tmp_path / "exp", Spy()
+    run_experiment(config, out, run=spy, threads=1, limit=1)
+    result = json.loads((out / "cells" / "meld" / "utterance" / "real" / "seed0" / "results.json").read_text())
+    assert result["config"]["training"]["threads"] == 1
+    assert yaml.safe_load((out / "config.yaml").read_text())["training"].get("threads") is None
+    rows, _ = run_experiment(config, out, run=spy)  # all cores now: the finished cell stands, the other runs
+    assert [c.seed for c in spy.cells] == [0, 1] and len(rows) == 2
+
+
 def test_a_low_resource_grid_trains_every_regime_on_a_sample_of_the_real_split(toy_experiment, tmp_path):
     config = ExperimentConfig.load(toy_experiment).model_copy(update={"train_size": 20, "seeds": [0]})
     rows, _ = run_experiment(config, tmp_path / "low")

@@ -40,6 +40,10 @@ def experiment(
         list[str] | None,
         typer.Option("--model", "-m", help="Run only this model's cells now (repeatable), say the cheaper one first."),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, help="CPU threads per cell (default: all cores); fewer leave cores to another job."),
+    ] = None,
 ) -> None:
     """Run the grid (resuming), then the Friedman test over regimes and the report."""
     try:
@@ -48,7 +52,9 @@ def experiment(
 
         config = ExperimentConfig.load(config_path, only=benchmark, treatments=treatment)
         root = output or Path("experiments") / config.name
-        rows, stats = run_experiment(config, root, limit=limit, only=benchmark, treatments=treatment, models=model)
+        rows, stats = run_experiment(
+            config, root, limit=limit, only=benchmark, treatments=treatment, models=model, threads=threads
+        )
         if report:
             from emosynth.report.build import build_report
 

@@ -149,12 +149,15 @@ def run_experiment(
     only: Collection[str] | None = None,
     treatments: Collection[str] | None = None,
     models: Collection[str] | None = None,
+    threads: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run every unfinished cell (at most ``limit`` this time; of the benchmarks in ``only``, the treatments in
     ``treatments`` and the models in ``models`` if given, the config loaded with the same narrowing of benchmarks and
     treatments), then rebuild ``results.jsonl`` and ``friedman.json`` over all finished cells.
 
-    Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics.
+    Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics. ``threads``
+    overrides the CPU threads of training (not a setting results are compared by: a machine shared with another job,
+    say an LLM pass on the other core, runs its cells on fewer).
     """
     root = Path(root)
     if models is not None and (unknown := sorted(set(models) - set(config.models))):
@@ -197,6 +200,8 @@ def run_experiment(
     wanted = [c for c in cells if models is None or c.model in models]
     todo = sorted((c for c in wanted if finished(c, root) is None), key=lambda c: c.seed)
     log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
+    if threads is not None:  # how the cells run, not what they are (config.yaml above is as written)
+        config = config.model_copy(update={"training": config.training.model_copy(update={"threads": threads})})
     for n, cell in enumerate(todo[:limit] if limit is not None else todo, start=1):
         where = cell.path(root)
         if where.exists():  # killed half-way: start the cell again from nothing
