@@ -48,7 +48,8 @@ def test_a_real_model_writes_knowledge_that_todkat_reads_and_a_rerun_asks_nothin
     bare = 3 - summary["covered"]  # only the lines without inferences are asked again
     assert again["retried"] == bare and again["llm_calls"] == (bare + 1) // 2 and len(list(iter_jsonl(out))) == 3 + bare
     assert again["covered"] == summary["covered"] + again["new"]
-    assert json.loads(sidecar(out, "summary.json").read_text()) == again
+    saved = json.loads(sidecar(out, "summary.json").read_text())  # both invocations, and their sums
+    assert saved["runs"] == [summary, again] and saved["total"]["llm_calls"] == 2 + again["llm_calls"]
 
 
 class Answers(LLMBackend):
@@ -79,6 +80,39 @@ def test_a_rerun_asks_again_with_another_seed_for_lines_left_without_inferences(
     for _ in range(knowledge.RETRIES + 2):  # a line the LLM never answers is given up after RETRIES reruns
         knowledge.write_knowledge([("C", "Hm.")], Answers(["garbage"]), stuck)
     assert sum(1 for _ in iter_jsonl(stuck)) == knowledge.RETRIES + 1
+
+
+class Killed(Exception):
+    pass
+
+
+class DiesAfter(Answers):
+    """Answers ``n`` calls, then the process is killed (raises)."""
+
+    def __init__(self, n):
+        super().__init__([json.dumps({"1": {"xReact": "glad"}})] * n)
+
+    def complete(self, request):
+        try:
+            return super().complete(request)
+        except StopIteration:
+            raise Killed from None
+
+
+def test_a_killed_pass_keeps_its_seconds_and_calls_and_a_rerun_adds_its_own(tmp_path):
+    out, calls = tmp_path / "k.jsonl", knowledge.SAVE_EVERY + 3
+    lines = [("A", f"line number {i}") for i in range(calls + 5)]
+    sidecar(out, "summary.json").write_text(json.dumps({"new": 2, "llm_calls": 2, "seconds": 1.5}))  # an old one
+    with pytest.raises(Killed):
+        knowledge.write_knowledge(lines, DiesAfter(calls), out, per_call=1, about={"data": ["meld:dev"]})
+    assert sum(1 for _ in iter_jsonl(out)) == calls  # every line answered is kept
+    old, killed = json.loads(sidecar(out, "summary.json").read_text())["runs"]
+    assert old["llm_calls"] == 2 and killed["data"] == ["meld:dev"] and not killed["finished"]
+    assert killed["llm_calls"] == killed["new"] == knowledge.SAVE_EVERY  # as of its last save
+    rerun = knowledge.write_knowledge(lines, DiesAfter(5), out, per_call=1)
+    saved = json.loads(sidecar(out, "summary.json").read_text())
+    assert rerun["finished"] and rerun["llm_calls"] == 5 and rerun["covered"] == len(lines)
+    assert saved["runs"][-1] == rerun and saved["total"]["llm_calls"] == 2 + knowledge.SAVE_EVERY + 5
 
 
 def test_merged_splits_keep_each_text_once_in_order():

@@ -155,7 +155,8 @@ def knowledge(
         lines = merged(*parts)
         ensure_writable(output)
         with open_backend(llm, cache or sidecar(output, "cache.sqlite")) as backend:
-            summary = write_knowledge(lines, backend, output, per_call, seed)
+            asked = {"data": data, "dialogues": dialogues, "llm": llm.model_dump(exclude_none=True)}
+            summary = write_knowledge(lines, backend, output, per_call, seed, about=asked)
     typer.echo(
         f"{summary['covered']} of {summary['utterances']} utterances have knowledge in {output} "
         f"({summary['new']} new, {summary['failed']} without inferences; {summary['llm_calls']} LLM calls, "

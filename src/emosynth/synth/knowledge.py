@@ -7,12 +7,15 @@ distinct utterance, appended as calls finish, empty ``relations`` where the repl
 the lines that have inferences and asks again, with another seed, for those without, up to ``RETRIES`` times), read
 by ``data.knowledge.read_knowledge``;
 an ATOMIC or COMET export written in the same shape can be used instead. A summary beside it
-(``<out>.summary.json``) counts utterances covered, LLM calls, generated tokens and seconds.
+(``<out>.summary.json``) counts, per invocation and in sum, utterances covered, LLM calls, generated tokens and
+seconds (``benchmarks/knowledge_pass.py`` reads it).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import platform
 import time
 from collections import Counter
 from pathlib import Path
@@ -31,6 +34,7 @@ from emosynth.text import normalise
 PROMPT = "knowledge.v1"
 MAX_CHARS = 80
 RETRIES = 2  # a line recorded without inferences is asked again by this many reruns, each with another seed
+SAVE_EVERY = 8  # calls between two writes of the summary file
 
 
 def template(k: int) -> tuple[str, ...]:
@@ -111,10 +115,18 @@ def merged(*parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def write_knowledge(
-    lines: list[tuple[str, str]], backend: LLMBackend, out: str | Path, per_call: int = 4, seed: int = 0
+    lines: list[tuple[str, str]],
+    backend: LLMBackend,
+    out: str | Path,
+    per_call: int = 4,
+    seed: int = 0,
+    about: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Inferences for every line not yet in ``out``, ``per_call`` lines per call; returns (and saves beside ``out``)
-    the summary of this invocation."""
+    """Inferences for every line not yet in ``out``, ``per_call`` lines per call; returns the summary of this
+    invocation (beginning with ``about``: what it was asked for, say, and the backend's options). The summary file
+    beside ``out`` keeps every invocation's summary (``runs``, each with the CPU it ran on) and their sums
+    (``total``); it is rewritten every ``SAVE_EVERY`` calls, so that a killed pass keeps its seconds and calls as
+    well as its lines."""
     if per_call < 1:
         raise ConfigError(f"per_call must be at least 1, not {per_call}")
     out = Path(out)
@@ -122,39 +134,77 @@ def write_knowledge(
     rows = [obj for _, obj in iter_jsonl(out)] if out.exists() else []
     done = {normalise(obj.get("text", "")) for obj in rows if obj.get("relations")}
     empty = Counter(normalise(obj.get("text", "")) for obj in rows if not obj.get("relations"))
-    todo = [line for line in lines if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
+    todo = [line for line in merged(lines) if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
     chunks = [todo[i : i + per_call] for i in range(0, len(todo), per_call)]
-    start, calls, tokens, failed = time.perf_counter(), 0, 0, 0
     # a retried line gets another seed: the same chunk with the same seed would replay its cached failure
     attempts = [max(empty[normalise(text)] for _, text in chunk) for chunk in chunks]
     requests = [
         request(c, seed + k + 100_003 * a, backend.fills_templates) for k, (c, a) in enumerate(zip(chunks, attempts))
     ]
+    log = Summaries(sidecar(out, "summary.json"))
+    summary = {
+        **(about or {}),
+        "utterances": len(lines),
+        "covered": len({normalise(t) for _, t in lines} & done),  # then counted up as lines get inferences
+        "new": 0,
+        "failed": 0,
+        "retried": sum(1 for _, text in todo if empty[normalise(text)]),
+        "llm_calls": 0,
+        "per_call": per_call,
+        "generated_tokens": 0,
+        "seconds": 0.0,
+        "finished": False,
+        "backend": backend.identity(),
+        "prompt": PROMPT,
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+    }
+    start = time.perf_counter()
     with JsonlWriter(out) as writer:
-        for k, completion in backend.complete_many(requests):
-            calls += not completion.cached
-            tokens += 0 if completion.cached else completion.completion_tokens
+        for n, (k, completion) in enumerate(backend.complete_many(requests), start=1):
+            summary["llm_calls"] += not completion.cached
+            summary["generated_tokens"] += 0 if completion.cached else completion.completion_tokens
             try:
                 found = parse(completion.text, len(chunks[k]))
             except InvalidOutput:
                 found = [{}] * len(chunks[k])
             for (speaker, text), relations in zip(chunks[k], found):
-                failed += not relations  # recorded without inferences: a rerun asks again (up to RETRIES times)
+                summary["new" if relations else "failed"] += 1  # without inferences: a rerun asks again
                 writer.write({"text": text, "speaker": speaker, "relations": relations})
-    wanted = {normalise(text) for _, text in lines}
-    covered = len(wanted & {normalise(obj["text"]) for _, obj in iter_jsonl(out) if obj["relations"]})
-    summary = {
-        "utterances": len(lines),
-        "covered": covered,
-        "new": len(todo) - failed,
-        "failed": failed,
-        "retried": sum(1 for _, text in todo if empty[normalise(text)]),
-        "llm_calls": calls,
-        "per_call": per_call,
-        "generated_tokens": tokens,
-        "seconds": round(time.perf_counter() - start, 2),
-        "backend": backend.identity(),
-        "prompt": PROMPT,
-    }
-    write_atomic(sidecar(out, "summary.json"), json.dumps(summary, indent=1) + "\n")
+            summary["covered"] += sum(map(bool, found))
+            if n % SAVE_EVERY == 0:
+                log.save(summary | {"seconds": round(time.perf_counter() - start, 2)})
+    summary |= {"seconds": round(time.perf_counter() - start, 2), "finished": True}
+    log.save(summary)
     return summary
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows: rates differ between hosts."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        return platform.processor()
+
+
+class Summaries:
+    """The summary file of a knowledge file: every invocation's summary (the last one updated in place while it
+    runs) and their sums. A summary written before invocations were kept counts as one."""
+
+    SUMS = ("new", "failed", "llm_calls", "generated_tokens", "seconds")
+
+    def __init__(self, path: Path):
+        self.path = path
+        old = json.loads(path.read_text()) if path.is_file() else None
+        self.runs = [] if old is None else old.get("runs", [old])
+        self.current: int | None = None
+
+    def save(self, summary: dict[str, Any]) -> None:
+        if self.current is None:
+            self.current = len(self.runs)
+            self.runs.append(summary)
+        self.runs[self.current] = dict(summary)
+        total = {key: round(sum(r.get(key, 0) for r in self.runs), 2) for key in self.SUMS}
+        total["covered"] = summary["covered"]  # of the lines the last invocation was given
+        write_atomic(self.path, json.dumps({"runs": self.runs, "total": total}, indent=1) + "\n")
