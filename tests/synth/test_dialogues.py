@@ -363,3 +363,22 @@ def test_several_judges_choose_together_with_the_mean_of_their_probabilities(mel
     SequenceClassifier(tiny_bert, ["neutral", "joy"], kind="utterance", max_length=32).save(tmp_path / "two")
     with pytest.raises(ConfigError, match="has other labels than"):
         ClassifierChooser(f"{meld_judge},{tmp_path / 'two'}")
+
+
+def test_an_auto_judge_is_trained_once_on_the_threads_given(tmp_path):
+    from emosynth.cli.generate import trained_judge
+    from emosynth.data.export import export_dialogues
+
+    from ..train.test_sequence import toy_dialogues
+
+    root = tmp_path / "meld"
+    for split, n in (("train", 12), ("dev", 6), ("test", 6)):
+        export_dialogues(toy_dialogues(n), root / f"{split}_sent_emo.csv", "meld-csv")
+    run_dir = tmp_path / "judges" / "meld_utterance_cw"
+    model = trained_judge("meld", "utterance", run_dir, str(root), threads=1)
+    assert (run_dir / "model" / "emosynth.json").is_file() and model == (run_dir / "model").as_posix()
+    training = json.loads((run_dir / "results.json").read_text())["config"]["training"]
+    assert training["threads"] == 1 and training["class_weights"]
+    stamp = (run_dir / "results.json").stat().st_mtime_ns
+    assert trained_judge("meld", "utterance", run_dir, str(root)) == model  # there: not trained again
+    assert (run_dir / "results.json").stat().st_mtime_ns == stamp

@@ -66,11 +66,12 @@ def generate_dialogues(
     from emosynth.synth.config import DialogueConfig
     from emosynth.synth.generate import generate_dialogues
 
+    threads = getattr(llm, "n_threads", None)  # the judges' too: --n-threads 1 leaves the other core to a job
     with generating(output):
         if judge:
             # every auto name is checked before any judge trains
             named = [(j, auto_judge(taxonomy, j) if j.partition(":")[0] == "auto" else None) for j in judge.split(",")]
-            judge = ",".join(trained_judge(taxonomy, *auto, data_root) if auto else j for j, auto in named)
+            judge = ",".join(trained_judge(taxonomy, *auto, data_root, threads) if auto else j for j, auto in named)
         config = DialogueConfig.create(
             preset,
             taxonomy=taxonomy,
@@ -96,8 +97,12 @@ def generate_dialogues(
         )
         chooser = None
         if config.judge:
+            import torch
+
             from emosynth.quality.judges import ClassifierChooser
 
+            if threads:
+                torch.set_num_threads(threads)
             chooser = ClassifierChooser(config.judge)
         cached = None if no_cache else cache or "auto"
         summary = generate_dialogues(config, output, llm, cached, data_root, progress, chooser)
@@ -120,15 +125,15 @@ def auto_judge(taxonomy: str, spec: str) -> tuple[str, Path]:
     return model, Path(JUDGES) / f"{taxonomy}_{model}_cw"
 
 
-def trained_judge(taxonomy: str, model: str, run_dir: Path, data_root: str | None) -> str:
+def trained_judge(taxonomy: str, model: str, run_dir: Path, data_root: str | None, threads: int | None = None) -> str:
     """The saved judge in ``run_dir``, trained first by ``emosynth train --class-weights`` if missing (a context
-    model reads 128 tokens)."""
+    model reads 128 tokens; on ``threads`` CPU threads, all by default)."""
     if not (run_dir / "model" / "emosynth.json").exists():
         from emosynth.train.args import TrainingArguments
         from emosynth.train.regimes import RunConfig, run
 
         typer.echo(f"training the judge {run_dir} (once: emosynth train --class-weights on {taxonomy})", err=True)
-        training = TrainingArguments(class_weights=True, progress=False)
+        training = TrainingArguments(class_weights=True, progress=False, threads=threads)
         length = None if model == "utterance" else 128
         values = {"model": model, "data_root": data_root, "training": training, "max_length": length}
         run(RunConfig.create(benchmark=taxonomy, **values), run_dir)
