@@ -77,6 +77,8 @@ def test_cli_train_then_predict_a_dialogue_from_stdin(tiny_bert, meld_like, tmp_
             "1",
             "--max-length",
             "32",
+            "--threads",
+            "1",
             "--no-progress",
             "-o",
             str(run_dir),
@@ -85,6 +87,7 @@ def test_cli_train_then_predict_a_dialogue_from_stdin(tiny_bert, meld_like, tmp_
         capture_output=True,
         timeout=300,
     )
+    assert json.loads((run_dir / "results.json").read_text())["config"]["training"]["threads"] == 1
     dialogue = {"turns": [{"speaker": "anna", "text": "i am so happy today"}, {"speaker": "ben", "text": "what"}]}
     out = subprocess.run(
         [*cmd, "predict", str(run_dir / "model")],

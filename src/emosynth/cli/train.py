@@ -42,6 +42,9 @@ def train(
         typer.Option(help="todkat: read only these relation types of the knowledge, comma-separated (an ablation)."),
     ] = None,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="CPU threads (default: all cores); fewer leave cores to another job.")
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Train an ERC classifier in one regime; select on the real dev split, test once."""
@@ -68,6 +71,7 @@ def train(
                 learning_rate=learning_rate,
                 batch_size=batch_size,
                 class_weights=class_weights,
+                threads=threads,
                 progress=progress,
             ),
         )
