@@ -38,12 +38,14 @@ def test_report_files_hold_the_tables_plots_and_statistics(finished_experiment):
         assert base64.b64encode(data).decode() in page
 
 
-def test_quality_is_cached_by_the_datasets_content(tiny_bert, tmp_path):
+def test_quality_is_cached_by_the_datasets_content(tiny_bert, tmp_path, monkeypatch):
     from emosynth.report.build import quality
 
     config = ExperimentConfig.load(write_toy_experiment(tmp_path, tiny_bert))
+    monkeypatch.chdir(tmp_path)  # the datasets lie in the working directory: named relative to it
     first = quality(config, tmp_path, semantic=False)
     saved = json.loads((tmp_path / "quality.json").read_text())
+    assert saved["reports"]["meld"][0]["source"] == "synthetic.jsonl"
     saved["reports"]["meld"][0]["marker"] = "from the cache"
     (tmp_path / "quality.json").write_text(json.dumps(saved))
     os.utime(tmp_path / "synthetic.jsonl")  # touched (a fresh checkout), same content: the cache holds

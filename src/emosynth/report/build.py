@@ -102,7 +102,7 @@ def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict
     """``inspect`` of every synthetic dataset next to its benchmark's train split.
 
     Cached in quality.json, keyed by the datasets' content (sha256), benchmarks and the semantic flag, so a fresh
-    checkout of a committed experiment reuses it.
+    checkout of a committed experiment reuses it; a dataset inside the working directory is named relative to it.
     """
     from emosynth.data.io import sha256_file
 
@@ -132,7 +132,7 @@ def quality(config: ExperimentConfig, root: Path, semantic: bool = True) -> dict
     for benchmark in config.benchmarks:
         real = load_corpus(f"{benchmark}:train", config.data_root)
         reports = [
-            describe_corpus(first(load_corpus(path, name=name), config.sizes.get(name)), real, encoder)
+            describe_corpus(first(load_corpus(shown(path), name=name), config.sizes.get(name)), real, encoder)
             for name, path in by_file(config, benchmark)
             if name not in config.controls  # the texts of another dataset, or real turns: nothing new to describe
         ]
