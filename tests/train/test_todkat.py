@@ -200,3 +200,13 @@ def test_relations_keep_some_knowledge_types_only_for_an_ablation(tiny_bert, kno
             RunConfig.create(benchmark="meld", model="todkat", relations=bad)
     with pytest.raises(ConfigError, match="relations are of TODKAT's knowledge, not read by 'compm'"):
         RunConfig.create(benchmark="meld", model="compm", relations=["xWant"])
+
+
+def test_a_comet_file_with_beams_reads_the_first_inference_that_says_something(tmp_path):
+    path = tmp_path / "comet.jsonl"
+    rows = [
+        {"text": "We won!", "relations": {"xReact": ["none", " proud ", "happy"], "xWant": ["none"], "oEffect": ["x"]}},
+        {"text": "Go away.", "relations": {"xIntent": "none", "oReact": "hurt"}},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert read_knowledge(path) == {"we won": {"xReact": "proud"}, "go away": {"oReact": "hurt"}}
