@@ -36,7 +36,7 @@ def passes(path: Path) -> tuple[list[dict], dict]:
     rows = [
         {
             "knowledge": path.as_posix(),
-            **{k: run.get(k) for k in ("data", "dialogues", "llm", "cpu", "cores", "finished")},
+            **{k: run.get(k) for k in ("data", "dialogues", "seed", "llm", "cpu", "cores", "finished")},
             "utterances_answered": run["new"],
             "without_inferences": run["failed"],
             **{k: run[k] for k in ("llm_calls", "per_call", "generated_tokens", "seconds")},
@@ -48,11 +48,11 @@ def passes(path: Path) -> tuple[list[dict], dict]:
     return rows, total
 
 
-def coverage(path: Path, benchmark: str, split: str, rate: float | None) -> dict:
+def coverage(path: Path, benchmark: str, split: str, rate: float | None, seed: int) -> dict:
     """How many of the split's distinct utterances (of its sample, for ``train@N``) have inferences in ``path``."""
     name, _, dialogues = split.partition("@")
     size, loaded = int(dialogues) if dialogues else None, load_split(benchmark, name)
-    wanted = {normalise(t) for _, t in utterances(loaded, size)}
+    wanted = {normalise(t) for _, t in utterances(loaded, size, seed)}
     known = {text for text, relations in read_knowledge(path).items() if relations}
     whole = len(utterances(loaded))
     return {
@@ -78,7 +78,8 @@ def main() -> None:
         runs, total = passes(Path(path))
         rows += runs
         rate = per_hour(total["new"], total["seconds"])
-        splits += [coverage(Path(path), benchmark, name, rate) for name in names.split(",")]
+        seed = next((r["seed"] for r in runs if r.get("seed") is not None), 0)  # of the sample --dialogues took
+        splits += [coverage(Path(path), benchmark, name, rate, seed) for name in names.split(",")]
     result = {"measured": time.strftime("%Y-%m-%d"), "passes": rows, "splits": splits, "machine": describe()}
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(splits, indent=1))

@@ -53,3 +53,15 @@ def test_a_build_with_amx_loads_models_without_the_extra_buffer_types(smollm, mo
     assert without_amx(llama_cpp) is amx
     monkeypatch.setenv("EMOSYNTH_LLAMA_AMX", "1")  # a host where AMX works keeps it (from the next process on)
     assert without_amx(llama_cpp) is False
+
+
+def test_n_threads_holds_for_batches_too():
+    # llama.cpp takes n_threads_batch for any batch of several tokens: prompts, and every step of batched decoding
+    from emosynth.llm.llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend("smollm2-135m", n_threads=1)
+    try:
+        params = backend.llm.context_params
+        assert (params.n_threads, params.n_threads_batch) == (1, 1)
+    finally:
+        backend.close()

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from emosynth.data.io import iter_jsonl, sidecar
+from emosynth.data.io import iter_jsonl, sidecar, write_jsonl
 from emosynth.data.knowledge import read_knowledge
 from emosynth.llm.base import Completion, LLMBackend
 from emosynth.records import ATOMIC_RELATIONS, Dialogue, Turn
@@ -87,32 +87,49 @@ class Killed(Exception):
 
 
 class DiesAfter(Answers):
-    """Answers ``n`` calls, then the process is killed (raises)."""
+    """Answers ``n`` calls, then the process is killed (raises); keeps the summary file as it was at that moment."""
 
-    def __init__(self, n):
+    def __init__(self, n, summary=None):
         super().__init__([json.dumps({"1": {"xReact": "glad"}})] * n)
+        self.summary, self.seen = summary, None
 
     def complete(self, request):
         try:
             return super().complete(request)
         except StopIteration:
+            self.seen = json.loads(self.summary.read_text()) if self.summary else None
             raise Killed from None
 
 
 def test_a_killed_pass_keeps_its_seconds_and_calls_and_a_rerun_adds_its_own(tmp_path):
-    out, calls = tmp_path / "k.jsonl", knowledge.SAVE_EVERY + 3
+    out, calls = tmp_path / "k.jsonl", 5
     lines = [("A", f"line number {i}") for i in range(calls + 5)]
-    sidecar(out, "summary.json").write_text(json.dumps({"new": 2, "llm_calls": 2, "seconds": 1.5}))  # an old one
+    write_jsonl(out, [{"text": "Old line.", "relations": {"xReact": "calm"}}])
+    sidecar(out, "summary.json").write_text(json.dumps({"new": 1, "llm_calls": 2, "seconds": 1.5}))  # an old one
+    dies = DiesAfter(calls, sidecar(out, "summary.json"))
     with pytest.raises(Killed):
-        knowledge.write_knowledge(lines, DiesAfter(calls), out, per_call=1, about={"data": ["meld:dev"]})
-    assert sum(1 for _ in iter_jsonl(out)) == calls  # every line answered is kept
+        knowledge.write_knowledge(lines, dies, out, per_call=1, about={"data": ["meld:dev"]})
+    assert sum(1 for _ in iter_jsonl(out)) == 1 + calls  # every line answered is kept
+    # saved after every call: what a SIGKILL (no exception, no finally) would have left
+    assert dies.seen["runs"][-1]["llm_calls"] == calls and dies.seen["total"]["llm_calls"] == 2 + calls
     old, killed = json.loads(sidecar(out, "summary.json").read_text())["runs"]
     assert old["llm_calls"] == 2 and killed["data"] == ["meld:dev"] and not killed["finished"]
-    assert killed["llm_calls"] == killed["new"] == knowledge.SAVE_EVERY  # as of its last save
+    assert killed["llm_calls"] == killed["new"] == calls and killed["utterances"] == len(lines)
     rerun = knowledge.write_knowledge(lines, DiesAfter(5), out, per_call=1)
     saved = json.loads(sidecar(out, "summary.json").read_text())
     assert rerun["finished"] and rerun["llm_calls"] == 5 and rerun["covered"] == len(lines)
-    assert saved["runs"][-1] == rerun and saved["total"]["llm_calls"] == 2 + knowledge.SAVE_EVERY + 5
+    assert saved["runs"][-1] == rerun and saved["total"]["llm_calls"] == 2 + calls + 5
+    out.unlink()  # a knowledge file made again from nothing starts its summary again
+    knowledge.write_knowledge(lines[:1], DiesAfter(1), out, per_call=1)
+    assert len(json.loads(sidecar(out, "summary.json").read_text())["runs"]) == 1
+
+
+def test_none_is_no_inference_when_written_or_read(tmp_path):
+    assert knowledge.parse(json.dumps({"1": {"xReact": "None", "xWant": "to rest"}}), 1) == [{"xWant": "to rest"}]
+    out = tmp_path / "k.jsonl"
+    write_jsonl(out, [{"text": "Fine.", "relations": {"xReact": "none"}}])  # as an older pass wrote it
+    summary = knowledge.write_knowledge([("A", "Fine.")], DiesAfter(1), out, per_call=1)
+    assert summary["retried"] == 1 and read_knowledge(out) == {"fine": {"xReact": "glad"}}
 
 
 def test_merged_splits_keep_each_text_once_in_order():

@@ -159,7 +159,7 @@ def knowledge(
         lines = merged(*parts)
         ensure_writable(output)
         with open_backend(llm, cache or sidecar(output, "cache.sqlite")) as backend:
-            asked = {"data": data, "dialogues": dialogues, "llm": llm.model_dump(exclude_none=True)}
+            asked = {"data": data, "dialogues": dialogues, "seed": seed, "llm": llm.model_dump(exclude_none=True)}
             summary = write_knowledge(lines, backend, output, per_call, seed, about=asked)
     typer.echo(
         f"{summary['covered']} of {summary['utterances']} utterances have knowledge in {output} "

@@ -24,10 +24,17 @@ def read_knowledge(path: str | Path) -> dict[str, dict[str, str]]:
         relations = obj.get("relations")  # iter_jsonl has named a line that is not an object
         if not isinstance(relations, dict) or not isinstance(obj.get("text"), str):
             raise ConfigError(f"{path}:{line}: expected {{'text': ..., 'relations': {{relation: inference}}}}")
-        found = {k: text for k, v in relations.items() if k in RELATIONS and (text := inference(v))}
+        found = inferences(relations)
         if found or normalise(obj["text"]) not in out:
             out[normalise(obj["text"])] = found
     return out
+
+
+def inferences(relations) -> dict[str, str]:
+    """The inferences of a line's ``relations`` that say something, by relation type (``RELATIONS`` only)."""
+    if not isinstance(relations, dict):
+        return {}
+    return {k: text for k, v in relations.items() if k in RELATIONS and (text := inference(v))}
 
 
 def inference(value) -> str | None:

@@ -104,6 +104,8 @@ class LlamaCppBackend(LLMBackend):
                 model_path=str(self.path),
                 n_ctx=n_ctx,
                 n_threads=n_threads or os.cpu_count(),
+                # batches of several tokens (prompts, and every step of batched decoding) take this one
+                n_threads_batch=n_threads or os.cpu_count(),
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:

@@ -23,6 +23,7 @@ from typing import Any
 
 from emosynth.data.benchmarks import sample_dialogues
 from emosynth.data.io import JsonlWriter, iter_jsonl, sidecar, write_atomic
+from emosynth.data.knowledge import inferences
 from emosynth.errors import ConfigError
 from emosynth.llm.base import ChatRequest, LLMBackend
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
@@ -34,7 +35,6 @@ from emosynth.text import normalise
 PROMPT = "knowledge.v1"
 MAX_CHARS = 80
 RETRIES = 2  # a line recorded without inferences is asked again by this many reruns, each with another seed
-SAVE_EVERY = 8  # calls between two writes of the summary file
 
 
 def template(k: int) -> tuple[str, ...]:
@@ -76,7 +76,8 @@ def request(lines: list[tuple[str, str]], seed: int, fills: bool) -> ChatRequest
 
 
 def parse(text: str, k: int) -> list[dict[str, str]]:
-    """Per line, its relations (empty or over-long inferences left out); ``InvalidOutput`` when nothing is usable."""
+    """Per line, its relations (empty, "none" or over-long inferences left out); ``InvalidOutput`` when nothing is
+    usable."""
     value = extract_json(text)
     if not isinstance(value, dict):
         raise InvalidOutput("schema", "expected an object of numbered lines")
@@ -84,13 +85,8 @@ def parse(text: str, k: int) -> list[dict[str, str]]:
     for i in range(1, k + 1):
         item = value.get(str(i))
         item = item if isinstance(item, dict) else {}
-        out.append(
-            {
-                r: " ".join(v.split())
-                for r in RELATIONS
-                if isinstance(v := item.get(r), str) and v.strip() and len(v) <= MAX_CHARS
-            }
-        )
+        said = inferences({r: v for r, v in item.items() if isinstance(v, str)})
+        out.append({r: text for r, text in said.items() if len(text) <= MAX_CHARS})
     if not any(out):
         raise InvalidOutput("empty", f"no inference in {text[:60]!r}")
     return out
@@ -125,23 +121,25 @@ def write_knowledge(
     """Inferences for every line not yet in ``out``, ``per_call`` lines per call; returns the summary of this
     invocation (beginning with ``about``: what it was asked for, say, and the backend's options). The summary file
     beside ``out`` keeps every invocation's summary (``runs``, each with the CPU it ran on) and their sums
-    (``total``); it is rewritten every ``SAVE_EVERY`` calls, so that a killed pass keeps its seconds and calls as
-    well as its lines."""
+    (``total``); it is rewritten after every call, so that a killed pass keeps its seconds and calls as well as its
+    lines. A line counts as done when it has an inference that says something (``data.knowledge.inferences``, as
+    TODKAT reads it)."""
     if per_call < 1:
         raise ConfigError(f"per_call must be at least 1, not {per_call}")
-    out = Path(out)
+    out, lines = Path(out), merged(lines)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = [obj for _, obj in iter_jsonl(out)] if out.exists() else []
-    done = {normalise(obj.get("text", "")) for obj in rows if obj.get("relations")}
-    empty = Counter(normalise(obj.get("text", "")) for obj in rows if not obj.get("relations"))
-    todo = [line for line in merged(lines) if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
+    read = iter_jsonl(out) if out.exists() else []
+    rows = [(normalise(obj.get("text", "")), inferences(obj.get("relations"))) for _, obj in read]
+    done = {key for key, found in rows if found}
+    empty = Counter(key for key, found in rows if not found)
+    todo = [line for line in lines if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
     chunks = [todo[i : i + per_call] for i in range(0, len(todo), per_call)]
     # a retried line gets another seed: the same chunk with the same seed would replay its cached failure
     attempts = [max(empty[normalise(text)] for _, text in chunk) for chunk in chunks]
     requests = [
         request(c, seed + k + 100_003 * a, backend.fills_templates) for k, (c, a) in enumerate(zip(chunks, attempts))
     ]
-    log = Summaries(sidecar(out, "summary.json"))
+    log = Summaries(sidecar(out, "summary.json"), fresh=not rows)
     summary = {
         **(about or {}),
         "utterances": len(lines),
@@ -160,22 +158,24 @@ def write_knowledge(
         "cores": os.cpu_count(),
     }
     start = time.perf_counter()
-    with JsonlWriter(out) as writer:
-        for n, (k, completion) in enumerate(backend.complete_many(requests), start=1):
-            summary["llm_calls"] += not completion.cached
-            summary["generated_tokens"] += 0 if completion.cached else completion.completion_tokens
-            try:
-                found = parse(completion.text, len(chunks[k]))
-            except InvalidOutput:
-                found = [{}] * len(chunks[k])
-            for (speaker, text), relations in zip(chunks[k], found):
-                summary["new" if relations else "failed"] += 1  # without inferences: a rerun asks again
-                writer.write({"text": text, "speaker": speaker, "relations": relations})
-            summary["covered"] += sum(map(bool, found))
-            if n % SAVE_EVERY == 0:
+    try:
+        with JsonlWriter(out) as writer:
+            for k, completion in backend.complete_many(requests):
+                summary["llm_calls"] += not completion.cached
+                summary["generated_tokens"] += 0 if completion.cached else completion.completion_tokens
+                try:
+                    found = parse(completion.text, len(chunks[k]))
+                except InvalidOutput:
+                    found = [{}] * len(chunks[k])
+                for (speaker, text), relations in zip(chunks[k], found):
+                    summary["new" if relations else "failed"] += 1  # without inferences: a rerun asks again
+                    writer.write({"text": text, "speaker": speaker, "relations": relations})
+                summary["covered"] += sum(map(bool, found))
                 log.save(summary | {"seconds": round(time.perf_counter() - start, 2)})
-    summary |= {"seconds": round(time.perf_counter() - start, 2), "finished": True}
-    log.save(summary)
+        summary["finished"] = True
+    finally:
+        summary["seconds"] = round(time.perf_counter() - start, 2)
+        log.save(summary)
     return summary
 
 
@@ -194,9 +194,9 @@ class Summaries:
 
     SUMS = ("new", "failed", "llm_calls", "generated_tokens", "seconds")
 
-    def __init__(self, path: Path):
-        self.path = path
-        old = json.loads(path.read_text()) if path.is_file() else None
+    def __init__(self, path: Path, fresh: bool = False):
+        self.path = path  # fresh: the knowledge file is new (or was deleted), and so are its invocations
+        old = json.loads(path.read_text()) if path.is_file() and not fresh else None
         self.runs = [] if old is None else old.get("runs", [old])
         self.current: int | None = None
 
@@ -206,5 +206,4 @@ class Summaries:
             self.runs.append(summary)
         self.runs[self.current] = dict(summary)
         total = {key: round(sum(r.get(key, 0) for r in self.runs), 2) for key in self.SUMS}
-        total["covered"] = summary["covered"]  # of the lines the last invocation was given
         write_atomic(self.path, json.dumps({"runs": self.runs, "total": total}, indent=1) + "\n")

@@ -32,6 +32,11 @@ def inverse_frequency_weights(labels: list[int], n_classes: int) -> torch.Tensor
     return torch.tensor(weights, dtype=torch.float)
 
 
+def set_threads(args: TrainingArguments) -> None:
+    """Torch's CPU threads: ``args.threads``, else every core."""
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+
+
 class Trainer:
     """Trains ``model`` (any classifier with ``featurize``, ``collate`` and ``forward``) on turn items.
 
@@ -53,7 +58,7 @@ class Trainer:
     ):
         self.model, self.args, self.benchmark = model, args, benchmark
         self.train_dataset, self.eval_dataset = train_dataset, eval_dataset
-        torch.set_num_threads(args.threads or os.cpu_count() or 1)
+        set_threads(args)
         self.history: list[dict] = []
 
     def train(self) -> dict:

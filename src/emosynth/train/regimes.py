@@ -33,7 +33,7 @@ from emosynth.records import Example, relation_types
 from emosynth.taxonomy import get_taxonomy
 from emosynth.train.args import TrainingArguments
 from emosynth.train.items import example_items, turn_items
-from emosynth.train.loop import Trainer
+from emosynth.train.loop import Trainer, set_threads
 from emosynth.train.models import MODELS, build_model
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ def knowledge_record(model, path: str | None, read: str | None, parts: dict[str,
 def run(config: RunConfig, out_dir: str | Path) -> dict:
     """Train, select on dev, test once; saves the model and ``results.json`` in ``out_dir``."""
     out_dir = Path(out_dir)
+    set_threads(config.training)  # for the encodings before training too
     tax = get_taxonomy(taxonomy_name(config.benchmark))
     loaded = {s: load_split(config.benchmark, s, config.data_root) for s in ("train", "dev", "test")}
     split = {s: items_of(records, tax) for s, records in loaded.items()}
