@@ -128,38 +128,38 @@ def write_knowledge(
         raise ConfigError(f"per_call must be at least 1, not {per_call}")
     out, lines = Path(out), merged(lines)
     out.parent.mkdir(parents=True, exist_ok=True)
-    read = iter_jsonl(out) if out.exists() else []
-    rows = [(normalise(obj.get("text", "")), inferences(obj.get("relations"))) for _, obj in read]
-    done = {key for key, found in rows if found}
-    empty = Counter(key for key, found in rows if not found)
-    todo = [line for line in lines if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
-    chunks = [todo[i : i + per_call] for i in range(0, len(todo), per_call)]
-    # a retried line gets another seed: the same chunk with the same seed would replay its cached failure
-    attempts = [max(empty[normalise(text)] for _, text in chunk) for chunk in chunks]
-    requests = [
-        request(c, seed + k + 100_003 * a, backend.fills_templates) for k, (c, a) in enumerate(zip(chunks, attempts))
-    ]
-    log = Summaries(sidecar(out, "summary.json"), fresh=not rows)
-    summary = {
-        **(about or {}),
-        "utterances": len(lines),
-        "covered": len({normalise(t) for _, t in lines} & done),  # then counted up as lines get inferences
-        "new": 0,
-        "failed": 0,
-        "retried": sum(1 for _, text in todo if empty[normalise(text)]),
-        "llm_calls": 0,
-        "per_call": per_call,
-        "generated_tokens": 0,
-        "seconds": 0.0,
-        "finished": False,
-        "backend": backend.identity(),
-        "prompt": PROMPT,
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
-    }
-    start = time.perf_counter()
-    try:
-        with JsonlWriter(out) as writer:
+    with JsonlWriter(out) as writer:  # the file is locked from here on: what is read is what is there
+        rows = [(normalise(obj.get("text", "")), inferences(obj.get("relations"))) for _, obj in iter_jsonl(out)]
+        done = {key for key, found in rows if found}
+        empty = Counter(key for key, found in rows if not found)
+        todo = [line for line in lines if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
+        chunks = [todo[i : i + per_call] for i in range(0, len(todo), per_call)]
+        # a retried line gets another seed: the same chunk with the same seed would replay its cached failure
+        attempts = [max(empty[normalise(text)] for _, text in chunk) for chunk in chunks]
+        requests = [
+            request(c, seed + k + 100_003 * a, backend.fills_templates)
+            for k, (c, a) in enumerate(zip(chunks, attempts))
+        ]
+        log = Summaries(sidecar(out, "summary.json"), fresh=not rows)
+        summary = {
+            **(about or {}),
+            "utterances": len(lines),
+            "covered": len({normalise(t) for _, t in lines} & done),  # then counted up as lines get inferences
+            "new": 0,
+            "failed": 0,
+            "retried": sum(1 for _, text in todo if empty[normalise(text)]),
+            "llm_calls": 0,
+            "per_call": per_call,
+            "generated_tokens": 0,
+            "seconds": 0.0,
+            "finished": False,
+            "backend": backend.identity(),
+            "prompt": PROMPT,
+            "cpu": cpu_name(),
+            "cores": os.cpu_count(),
+        }
+        start = time.perf_counter()
+        try:
             for k, completion in backend.complete_many(requests):
                 summary["llm_calls"] += not completion.cached
                 summary["generated_tokens"] += 0 if completion.cached else completion.completion_tokens
@@ -172,10 +172,10 @@ def write_knowledge(
                     writer.write({"text": text, "speaker": speaker, "relations": relations})
                 summary["covered"] += sum(map(bool, found))
                 log.save(summary | {"seconds": round(time.perf_counter() - start, 2)})
-        summary["finished"] = True
-    finally:
-        summary["seconds"] = round(time.perf_counter() - start, 2)
-        log.save(summary)
+            summary["finished"] = True
+        finally:
+            summary["seconds"] = round(time.perf_counter() - start, 2)
+            log.save(summary)
     return summary
 
 
