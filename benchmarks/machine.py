@@ -4,9 +4,11 @@ import os
 import platform
 from importlib import metadata
 
+from emosynth.synth.knowledge import cpu_name  # the name a knowledge pass records too
+
 
 def describe() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    cpu = cpu_name()
     mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
     versions = {}
     for pkg in ("llama-cpp-python", "torch", "transformers"):

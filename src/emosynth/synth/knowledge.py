@@ -198,12 +198,9 @@ class Summaries:
         self.path = path  # fresh: the knowledge file is new (or was deleted), and so are its invocations
         old = json.loads(path.read_text()) if path.is_file() and not fresh else None
         self.runs = [] if old is None else old.get("runs", [old])
-        self.current: int | None = None
+        self.before = len(self.runs)  # this invocation's summary follows them
 
     def save(self, summary: dict[str, Any]) -> None:
-        if self.current is None:
-            self.current = len(self.runs)
-            self.runs.append(summary)
-        self.runs[self.current] = dict(summary)
+        self.runs[self.before :] = [dict(summary)]
         total = {key: round(sum(r.get(key, 0) for r in self.runs), 2) for key in self.SUMS}
         write_atomic(self.path, json.dumps({"runs": self.runs, "total": total}, indent=1) + "\n")
