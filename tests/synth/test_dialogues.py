@@ -328,6 +328,24 @@ def test_best_of_n_keeps_turns_the_judge_scored_and_records_its_choice(smollm, m
         DialogueSynthesizer(cfg, ScriptedModel(), chooser=chooser)
 
 
+def test_the_chooser_scores_on_the_threads_given(meld_judge):
+    # generate --n-threads 1 beside a training job: the judges must not take the other core back
+    import torch
+
+    from emosynth.quality.judges import ClassifierChooser
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        ClassifierChooser(meld_judge)
+        assert torch.get_num_threads() == 2  # no threads given: left as they are
+        chooser = ClassifierChooser(meld_judge, threads=1)
+        assert torch.get_num_threads() == 1
+        assert chooser.score("joy", ["We won!"], [])[0][0] > 0
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_the_chooser_marks_down_a_recent_opener_of_the_same_label_when_another_is_possible(meld_judge):
     from emosynth.quality.judges import ClassifierChooser
 

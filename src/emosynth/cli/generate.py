@@ -97,13 +97,9 @@ def generate_dialogues(
         )
         chooser = None
         if config.judge:
-            import torch
-
             from emosynth.quality.judges import ClassifierChooser
 
-            if threads:
-                torch.set_num_threads(threads)
-            chooser = ClassifierChooser(config.judge)
+            chooser = ClassifierChooser(config.judge, threads=threads)
         cached = None if no_cache else cache or "auto"
         summary = generate_dialogues(config, output, llm, cached, data_root, progress, chooser)
     typer.echo(f"wrote {output}")

@@ -113,11 +113,24 @@ class ClassifierChooser:
     ``opener_window`` turns kept for its label in this run scores ``opener_penalty`` less, when another candidate
     opens differently. A context model reads the turns kept before the candidate (their speakers are not known
     here: they alternate between two placeholders). The backend keeps the best-scored candidate (the earliest of
-    equals) and tells the chooser (``kept``), which remembers its opener.
+    equals) and tells the chooser (``kept``), which remembers its opener. It scores on ``threads`` torch threads
+    (``--n-threads`` of generate: one leaves the other core to a job beside it), else as many as torch has.
     """
 
-    def __init__(self, model_dir: str, batch_size: int = 16, opener_window: int = 3, opener_penalty: float = 0.5):
+    def __init__(
+        self,
+        model_dir: str,
+        batch_size: int = 16,
+        opener_window: int = 3,
+        opener_penalty: float = 0.5,
+        threads: int | None = None,
+    ):
+        import torch
+
         from emosynth.train.models import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
 
         self.identity = str(model_dir)
         paths = chooser_models(self.identity)
