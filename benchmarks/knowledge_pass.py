@@ -48,12 +48,12 @@ def passes(path: Path) -> tuple[list[dict], dict]:
     return rows, total
 
 
-def coverage(path: Path, known: set[str], benchmark: str, split: str, rate: float | None, seed: int) -> dict:
+def coverage(path: Path, known: set[str], benchmark: str, split: str, rate: float | None) -> dict:
     """How many of the split's distinct utterances (of its sample, for ``train@N``) are ``known`` (have inferences
     in ``path``)."""
     name, _, dialogues = split.partition("@")
     size, loaded = int(dialogues) if dialogues else None, load_split(benchmark, name)
-    wanted = {normalise(t) for _, t in utterances(loaded, size, seed)}
+    wanted = {normalise(t) for _, t in utterances(loaded, size)}
     whole = len(utterances(loaded))
     return {
         "knowledge": path.as_posix(),
@@ -78,9 +78,8 @@ def main() -> None:
         runs, total = passes(Path(path))
         rows += runs
         rate = per_hour(total["new"], total["seconds"])
-        seed = next((r["seed"] for r in runs if r.get("seed") is not None), 0)  # of the sample --dialogues took
         known = {text for text, relations in read_knowledge(path).items() if relations}
-        splits += [coverage(Path(path), known, benchmark, name, rate, seed) for name in names.split(",")]
+        splits += [coverage(Path(path), known, benchmark, name, rate) for name in names.split(",")]
     result = {"measured": time.strftime("%Y-%m-%d"), "passes": rows, "splits": splits, "machine": describe()}
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(splits, indent=1))

@@ -8,6 +8,7 @@ import pytest
 
 from emosynth.data.io import iter_jsonl, sidecar, write_jsonl
 from emosynth.data.knowledge import read_knowledge
+from emosynth.errors import ConfigError
 from emosynth.llm.base import Completion, LLMBackend
 from emosynth.records import ATOMIC_RELATIONS, Dialogue, Turn
 from emosynth.synth import knowledge
@@ -20,10 +21,15 @@ def test_the_template_is_the_reply_the_parser_reads():
     reply = json.loads(filled)
     assert list(reply) == ["1", "2"] and list(reply["2"]) == list(ATOMIC_RELATIONS)
     found = knowledge.parse(filled, 2)
-    assert found[0]["xIntent"] == "thing 0" and found[1]["xEffect"] == f"thing {2 * len(ATOMIC_RELATIONS) - 1}"
-    # an empty or over-long inference is left out; a line the reply does not have gets none
-    partial = knowledge.parse(json.dumps({"1": {"xIntent": "", "xReact": "glad", "xWant": "x" * 200}}), 2)
-    assert partial == [{"xReact": "glad"}, {}]
+    assert found[0]["xIntent"] == "to thing 0" and found[0]["xReact"] == "thing 1"  # the template says "to ..."
+    assert found[1]["xEffect"] == f"thing {2 * len(ATOMIC_RELATIONS) - 1}" and found[1]["xWant"] == "to thing 7"
+    # an empty or over-long inference is left out, and so is an xIntent or xWant not phrased "to ..." (a schema
+    # reply, where nothing forced it); a line the reply does not have gets none
+    reply = {"1": {"xIntent": "", "xReact": "glad", "xWant": "to " + "x" * 200}, "2": {"xIntent": "anger"}}
+    assert knowledge.parse(json.dumps(reply), 3) == [{"xReact": "glad"}, {}, {}]
+    assert knowledge.parse(json.dumps({"1": {"xIntent": "to thank him", "xWant": "to leave"}}), 1) == [
+        {"xIntent": "to thank him", "xWant": "to leave"}
+    ]
 
 
 def test_utterances_are_distinct_and_a_sample_is_seeded():
@@ -122,6 +128,19 @@ def test_a_killed_pass_keeps_its_seconds_and_calls_and_a_rerun_adds_its_own(tmp_
     out.unlink()  # a knowledge file made again from nothing starts its summary again
     knowledge.write_knowledge(lines[:1], DiesAfter(1), out, per_call=1)
     assert len(json.loads(sidecar(out, "summary.json").read_text())["runs"]) == 1
+
+
+def test_a_file_asked_with_another_prompt_is_not_added_to(tmp_path):
+    out = tmp_path / "k.jsonl"
+    write_jsonl(out, [{"text": "We won!", "speaker": "A", "relations": {"xReact": "glad"}}])
+    summary = {"runs": [{"prompt": "knowledge.v1", "new": 1}], "total": {"new": 1}}
+    sidecar(out, "summary.json").write_text(json.dumps(summary))
+    before = out.read_bytes()
+    with pytest.raises(
+        ConfigError, match=r"k.jsonl holds knowledge asked for with the prompt knowledge.v1; .* new file"
+    ):
+        knowledge.write_knowledge([("B", "Where were you?")], Answers([]), out)
+    assert out.read_bytes() == before and json.loads(sidecar(out, "summary.json").read_text()) == summary
 
 
 def test_none_is_no_inference_when_written_or_read(tmp_path):

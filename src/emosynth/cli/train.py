@@ -41,6 +41,10 @@ def train(
         str | None,
         typer.Option(help="todkat: read only these relation types of the knowledge, comma-separated (an ablation)."),
     ] = None,
+    min_knowledge_coverage: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="todkat: fail when the knowledge covers less of a split's turns (0: train)."),
+    ] = 0.9,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
     threads: Annotated[
         int | None, typer.Option(min=1, help="CPU threads (default: all cores); fewer leave cores to another job.")
@@ -64,6 +68,7 @@ def train(
             max_length=max_length,
             knowledge=knowledge,
             relations=relations.split(",") if relations is not None else None,
+            min_knowledge_coverage=min_knowledge_coverage,
             data_root=data_root,
             training=TrainingArguments(
                 epochs=epochs,
@@ -135,10 +140,11 @@ def knowledge(
     output: Annotated[Path, typer.Option("--output", "-o", help="Knowledge file (JSONL; reruns resume).")],
     llm: Any,
     dialogues: Annotated[
-        int | None, typer.Option(help="A seeded sample of this many dialogues of each split (else all).")
+        int | None,
+        typer.Option(help="The seeded sample of this many dialogues of each split that --train-dialogues trains on."),
     ] = None,
-    per_call: Annotated[int, typer.Option(help="Utterances per LLM call.")] = 4,
-    seed: Annotated[int, typer.Option()] = 0,
+    per_call: Annotated[int, typer.Option(help="Utterances per LLM call (each is still read on its own).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seeds the LLM's sampling.")] = 0,
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
 ) -> None:
@@ -155,7 +161,7 @@ def knowledge(
             corpus = load_corpus(spec, data_root)
             if not corpus.is_dialogue:
                 raise ConfigError(f"{spec}: TODKAT's knowledge is for dialogues, and this holds examples")
-            parts.append(utterances(corpus.dialogues, dialogues, seed))
+            parts.append(utterances(corpus.dialogues, dialogues))  # the sample train_dialogues trains on
         lines = merged(*parts)
         ensure_writable(output)
         with open_backend(llm, cache or sidecar(output, "cache.sqlite")) as backend:

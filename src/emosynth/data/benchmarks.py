@@ -14,7 +14,7 @@ EXAMPLE_BENCHMARKS = ("goemotions", "isear", "emocontext")
 
 def sample_dialogues(dialogues: list[Dialogue], n: int | None, seed: int = 0) -> list[Dialogue]:
     """A seeded sample of ``n`` of ``dialogues`` (all of them when ``n`` is None or not smaller): the dialogues
-    ``emosynth knowledge --dialogues n --seed seed`` asks about, and those ``train_dialogues`` trains on."""
+    ``emosynth knowledge --dialogues n`` asks about and ``train_dialogues`` trains on (both with seed 0)."""
     if n is None or n >= len(dialogues):
         return dialogues
     return random.Random(f"knowledge-{seed}").sample(dialogues, n)

@@ -1,6 +1,8 @@
 """Commonsense knowledge for TODKAT from the LLM backends: for each utterance of a dataset, short inferences in the
-ATOMIC relation types (``records.ATOMIC_RELATIONS``: xIntent, xReact, xWant, oReact, xEffect), several
-utterances per call, template-filled (the JSON around the inferences is known), cached and resumable.
+ATOMIC relation types (``records.ATOMIC_RELATIONS``: xIntent, xReact, xWant, oReact, xEffect), one utterance per call
+by default, template-filled (the JSON around the inferences is known, and the "to" that xIntent and xWant open with
+in ATOMIC), cached and resumable. Each utterance is read on its own, as COMET reads an event: several in one reply
+copied inferences from line to line (``benchmarks/results/knowledge_prompt.json``).
 
 The output is a knowledge file, JSONL of ``{"text", "speaker", "relations": {relation: inference}}`` (one line per
 distinct utterance, appended as calls finish, empty ``relations`` where the reply had none for it; a rerun skips
@@ -32,24 +34,26 @@ from emosynth.synth.parse import InvalidOutput, extract_json
 from emosynth.synth.prompts import render_messages
 from emosynth.text import normalise
 
-PROMPT = "knowledge.v1"
+PROMPT = "knowledge.v2"
+LEADS = {"xIntent": "to ", "xWant": "to "}  # ATOMIC phrases these "to ...": a purpose, not a feeling
 MAX_CHARS = 80
 RETRIES = 2  # a line recorded without inferences is asked again by this many reruns, each with another seed
 
 
 def template(k: int) -> tuple[str, ...]:
-    """The fixed text of ``{"1": {"xIntent": "...", ...}, ..., "k": {...}}``."""
+    """The fixed text of ``{"1": {"xIntent": "to ...", ...}, ..., "k": {...}}``."""
     parts, opening = [], "{"
     for i in range(1, k + 1):
         for j, relation in enumerate(RELATIONS):
             lead = f'{opening}"{i}": {{"{relation}": "' if j == 0 else f'", "{relation}": "'
-            parts.append(lead)
+            parts.append(lead + LEADS.get(relation, ""))
         opening = '"}, '
     return (*parts, '"}}')
 
 
 def schema(k: int) -> dict[str, Any]:
-    """The JSON schema of the same reply, for backends that cannot fill templates."""
+    """The JSON schema of the same reply, for backends that cannot fill templates (an xIntent or xWant that does not
+    open with "to" is left out when parsed)."""
     item = {
         "type": "object",
         "properties": {r: {"type": "string", "minLength": 1, "maxLength": MAX_CHARS} for r in RELATIONS},
@@ -62,7 +66,7 @@ def schema(k: int) -> dict[str, Any]:
 
 def request(lines: list[tuple[str, str]], seed: int, fills: bool) -> ChatRequest:
     """One call: the inferences for ``lines`` ((speaker, text) pairs)."""
-    shape = json.dumps({"1": dict.fromkeys(RELATIONS, "..."), "...": "..."})
+    shape = json.dumps({"1": {r: LEADS.get(r, "") + "..." for r in RELATIONS}, "...": "..."})
     return ChatRequest(
         messages=render_messages(PROMPT, lines=lines, shape=shape),
         temperature=0.3,
@@ -76,8 +80,8 @@ def request(lines: list[tuple[str, str]], seed: int, fills: bool) -> ChatRequest
 
 
 def parse(text: str, k: int) -> list[dict[str, str]]:
-    """Per line, its relations (empty, "none" or over-long inferences left out); ``InvalidOutput`` when nothing is
-    usable."""
+    """Per line, its relations (empty, "none", over-long inferences and an xIntent or xWant not phrased "to ..." left
+    out); ``InvalidOutput`` when nothing is usable."""
     value = extract_json(text)
     if not isinstance(value, dict):
         raise InvalidOutput("schema", "expected an object of numbered lines")
@@ -86,10 +90,16 @@ def parse(text: str, k: int) -> list[dict[str, str]]:
         item = value.get(str(i))
         item = item if isinstance(item, dict) else {}
         said = inferences({r: v for r, v in item.items() if isinstance(v, str)})
-        out.append({r: text for r, text in said.items() if len(text) <= MAX_CHARS})
+        out.append({r: t for r, t in said.items() if phrased(r, t)})
     if not any(out):
         raise InvalidOutput("empty", f"no inference in {text[:60]!r}")
     return out
+
+
+def phrased(relation: str, text: str) -> bool:
+    """Whether an inference is as the template asks: at most ``MAX_CHARS`` after its lead, and opening with it."""
+    lead = LEADS.get(relation, "")
+    return text.startswith(lead) and len(text) <= MAX_CHARS + len(lead)
 
 
 def utterances(dialogues: list[Dialogue], limit: int | None = None, seed: int = 0) -> list[tuple[str, str]]:
@@ -114,7 +124,7 @@ def write_knowledge(
     lines: list[tuple[str, str]],
     backend: LLMBackend,
     out: str | Path,
-    per_call: int = 4,
+    per_call: int = 1,
     seed: int = 0,
     about: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -141,6 +151,11 @@ def write_knowledge(
             for k, (c, a) in enumerate(zip(chunks, attempts))
         ]
         log = Summaries(sidecar(out, "summary.json"), fresh=not rows)
+        if rows and (other := next((r["prompt"] for r in log.runs if r.get("prompt", PROMPT) != PROMPT), None)):
+            raise ConfigError(
+                f"{out} holds knowledge asked for with the prompt {other}; this pass asks with {PROMPT}: "
+                "write to a new file (or move this one away)"
+            )
         summary = {
             **(about or {}),
             "utterances": len(lines),
