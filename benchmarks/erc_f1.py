@@ -50,6 +50,8 @@ def summarize(path: Path) -> dict:
         "max_length": r["config"].get("max_length"),
         "relations": r["config"].get("relations"),  # TODKAT: the knowledge relation types read (None: all)
         "train_dialogues": r["config"].get("train_dialogues"),  # a seeded sample of the real train dialogues
+        # torch threads (None: every core); fewer when trained beside an LLM job, so seconds compare within one count
+        "threads": r["config"]["training"].get("threads"),
     }
     if "decoding" in r:  # TODKAT: the decoding kept, and both decodings' dev scores at the epoch kept
         kept = max(train["history"], key=lambda h: h.get("dev_score", -1.0))
@@ -77,10 +79,14 @@ def table(runs: list[dict]) -> str:
         model += (f" ({length} tokens)" if length else "") + (f" ({epochs} epochs)" if epochs != 2 else "")
         model += f" ({'+'.join(relations)} only)" if relations else ""
         model += f" ({dialogues} train dialogues)" if dialogues else ""
+        if kept := [r["decoding"] for r in rows if r.get("decoding")]:  # TODKAT: which decoding dev chose, per seed
+            model += f" (kept: {', '.join(kept)})"
         seconds = statistics.mean(r["train_seconds"] for r in rows)
+        threads = sorted({r.get("threads") or "all" for r in rows}, key=str)
         lines.append(
             f"| {bench} | {model} | {regime} | {synthetic or '-'} | {'yes' if weights else 'no'} | {len(rows)} "
-            f"| {stat(rows, 'weighted_f1')} | {stat(rows, 'macro_f1')} | {seconds:.0f} |"
+            f"| {stat(rows, 'weighted_f1')} | {stat(rows, 'macro_f1')} | {seconds:.0f} "
+            f"({'/'.join(map(str, threads))} threads) |"
         )
     return "\n".join(lines)
 

@@ -339,6 +339,15 @@ def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_the
     (tmp_path / "todkat.yaml").write_text(yaml.safe_dump(raw | {"max_length": {}}))
     config = ExperimentConfig.load(tmp_path / "todkat.yaml")
     assert config.knowledge == {"meld": str(knowledge)}  # resolved from the config's folder
+    # half the turns have knowledge: a knowledge pass still under way; no cell trains on the empty slot unasked
+    with pytest.raises(
+        ConfigError, match=r"knowledge for \d+% of the train turns, less than min_knowledge_coverage 0.9"
+    ):
+        run_experiment(config, tmp_path / "exp")
+    assert not list((tmp_path / "exp").rglob("results.json"))
+    raw["min_knowledge_coverage"] = 0  # a pilot: train anyway
+    (tmp_path / "todkat.yaml").write_text(yaml.safe_dump(raw | {"max_length": {}}))
+    config = ExperimentConfig.load(tmp_path / "todkat.yaml")
     run_experiment(config, tmp_path / "exp")
     [cell] = config.cells()
     result = json.loads((cell.path(tmp_path / "exp") / "results.json").read_text())

@@ -76,6 +76,12 @@ def test_todkat_learns_with_its_topic_loss_and_round_trips(tiny_bert, knowledge,
         assert record["dev_by_decoding"][record["decoding"]] == record["dev_score"]
     best = max(history, key=lambda r: r["dev_score"])  # the first best epoch, whose weights were kept
     assert model.config.decoding == best["decoding"]
+    # each epoch logs the mean of each auxiliary term: the topic's reconstruction falls as it learns, and a KL near 0
+    # would show a topic that collapsed
+    first, last = history[0]["loss_terms"], history[-1]["loss_terms"]
+    assert set(first) == {"turn_head", "topic_reconstruction", "topic_kl"} and last["topic_kl"] > 0
+    assert last["topic_reconstruction"] < first["topic_reconstruction"] and last["turn_head"] < first["turn_head"]
+    assert history[-1]["loss"] < history[0]["loss"] and model.aux_loss is None  # no graph kept past a step
     assert trainer.evaluate(items)["accuracy"] >= 2 / 3  # chance is 1/3
     batches = model.batches(model.featurize(items), 8, seed=3)
     assert sorted(i for b in batches for i in b) == list(range(len(items)))
@@ -145,8 +151,9 @@ def test_the_topic_layer_learns_only_with_a_topic_weight_and_new_layers_learn_fa
         torch.manual_seed(0)
         model = TODKAT(TODKATConfig(str(tiny_bert), list(MELD.labels), str(knowledge), heads=2, topic_weight=weight))
         bag = model.bag.weight.detach().clone()
-        Trainer(model, args, items).train()
+        [record] = Trainer(model, args, items).train()["history"]
         assert torch.equal(model.bag.weight, bag) == (weight == 0), weight
+        assert ("topic_kl" in record["loss_terms"]) == (weight > 0)
     groups = model.parameter_groups(1e-3)
     assert [g["lr"] for g in groups] == [1e-3, 1e-2]
     assert sum(len(g["params"]) for g in groups) == sum(p.requires_grad for p in model.parameters())

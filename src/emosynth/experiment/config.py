@@ -48,6 +48,8 @@ class ExperimentConfig(BaseModel):
     data_root: str | dict[str, str] | None = None  # one folder, or each benchmark's own copy (ISEAR: the CSV)
     knowledge: dict[str, str] = {}  # TODKAT's knowledge file per benchmark (emosynth knowledge)
     relations: list[str] | None = None  # the relation types the todkat cells read (None: all)
+    # a todkat cell whose knowledge covers less of a part's turns fails before training (train.regimes.RunConfig)
+    min_knowledge_coverage: float = Field(0.9, ge=0, le=1)
     save_models: bool = False
 
     @field_validator("name")

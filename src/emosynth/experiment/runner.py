@@ -51,6 +51,7 @@ def run_config(cell: Cell, config: ExperimentConfig) -> RunConfig:
         data_root=config.root_of(cell.benchmark),
         knowledge=config.knowledge.get(cell.benchmark) if cell.model == "todkat" else None,
         relations=config.relations if cell.model == "todkat" else None,
+        min_knowledge_coverage=config.min_knowledge_coverage,
         save_model=config.save_models,
         training=config.training,
     )

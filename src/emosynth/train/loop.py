@@ -9,6 +9,7 @@ import copy
 import logging
 import os
 import time
+from statistics import mean
 
 import numpy as np
 import torch
@@ -98,20 +99,25 @@ class Trainer:
         best, best_state, best_choice, seconds, seen = -1.0, None, None, 0.0, 0
         for epoch in range(args.epochs):
             self.model.train()
-            start = time.perf_counter()
+            start, losses, terms = time.perf_counter(), [], {}
             for batch_ids in tqdm(plan[epoch], desc=f"epoch {epoch + 1}", disable=not args.progress):
                 batch = self.model.collate([features[i] for i in batch_ids])
                 loss = loss_fn(self.model(**batch), labels[batch_ids])
                 if getattr(self.model, "aux_loss", None) is not None:  # e.g. TODKAT's topic loss
                     loss = loss + self.model.aux_loss
+                    self.model.aux_loss = None  # its graph is not kept past this step
+                    for name, value in getattr(self.model, "loss_terms", {}).items():
+                        terms.setdefault(name, []).append(value)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 seen += len(batch_ids)
+                losses.append(float(loss.detach()))
             seconds += time.perf_counter() - start
-            record = {"epoch": epoch + 1, "loss": float(loss.detach())}
+            record = {"epoch": epoch + 1, "loss": mean(losses)}  # the epoch's mean training loss
+            record |= {"loss_terms": {k: round(mean(v), 4) for k, v in terms.items()}} if terms else {}
             if self.eval_dataset:
                 metrics = self._dev_metrics(eval_features)
                 score = metrics[HEADLINE.get(self.benchmark, "weighted_f1")]

@@ -62,6 +62,10 @@ class RunConfig(BaseModel):
     max_length: int | None = Field(None, ge=8)
     knowledge: str | None = None  # TODKAT's knowledge file (emosynth knowledge)
     relations: list[str] | None = None  # the relation types TODKAT reads of it (None: all; fewer for an ablation)
+    # the least share of a part's turns (train, dev, test, synthetic) the knowledge must cover, else no training: the
+    # others read only the empty slot, so a run before its knowledge pass has finished would be hours spent on another
+    # model than the paper's (0: train anyway, e.g. a pilot)
+    min_knowledge_coverage: float = Field(0.9, ge=0, le=1)
     data_root: str | None = None
     save_model: bool = True
     training: TrainingArguments = TrainingArguments()
@@ -116,23 +120,26 @@ def controlled(synthetic: list, control: str, real: list, seed: int) -> list:
     return synthetic
 
 
-def knowledge_record(model, path: str | None, read: str | None, parts: dict[str, list]) -> dict | None:
+def knowledge_record(
+    model, path: str | None, read: str | None, parts: dict[str, list], least: float = 0.9
+) -> dict | None:
     """TODKAT's knowledge file with the sha256 it had when the model read it (``read``; None when the file changed
-    during the read, so an experiment takes the cell as stale) and the share of each part's turns it covers,
-    warning of a part it leaves mostly bare (those turns read only the empty slot: a model tested on them is not the
-    paper's); None for the other models."""
+    during the read, so an experiment takes the cell as stale) and the share of each part's turns it covers; a part
+    covered less than ``least`` is a ``ConfigError``, and less than 90% a warning (those turns read only the empty
+    slot: a model tested on them is not the paper's); None for the other models."""
     if not hasattr(model, "coverage"):
         return None
     coverage = {name: model.coverage(items) for name, items in parts.items()}
+    source = shown(path) if path else "no --knowledge file"
     for name, share in coverage.items():
-        if share is not None and share < 0.9:
-            log.warning(
-                "TODKAT: knowledge for %.0f%% of the %s turns (%s); the others read the empty slot "
-                "(emosynth knowledge BENCH:SPLIT -o FILE adds a split to a knowledge file)",
-                100 * share,
-                name,
-                shown(path) if path else "no --knowledge file",
+        if share is not None and share < least:
+            raise ConfigError(
+                f"TODKAT: {source} has knowledge for {100 * share:.0f}% of the {name} turns, less than "
+                f"min_knowledge_coverage {least}: `emosynth knowledge BENCH:SPLIT -o FILE` adds a split "
+                "(min_knowledge_coverage 0 trains anyway, those turns reading an empty slot)"
             )
+        if share is not None and share < 0.9:
+            log.warning("TODKAT: knowledge for %.0f%% of the %s turns (%s)", 100 * share, name, source)
     if path and sha256_file(path) != read:
         log.warning("%s changed while the model read it; its cells will count as stale", shown(path))
         read = None
@@ -174,7 +181,8 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         config.knowledge,
         config.relations,
     )
-    knowledge = knowledge_record(model, config.knowledge, read, split | {"synthetic": synthetic})
+    parts = split | {"synthetic": synthetic}
+    knowledge = knowledge_record(model, config.knowledge, read, parts, config.min_knowledge_coverage)
     args = config.training.model_copy(update={"seed": config.seed})
     stages = []
     if config.regime == "synthetic->real":

@@ -113,6 +113,7 @@ class TODKAT(DialogueInputs, nn.Module):
         self.knowledge = read_knowledge(path) if path else {}
         self._vectors: dict[str, torch.Tensor] = {}
         self.aux_loss: torch.Tensor | None = None  # the topic and turn-head losses of the last training pass
+        self.loss_terms: dict[str, float] = {}  # the same, term by term, as numbers (the trainer logs their means)
 
     def train(self, mode: bool = True) -> TODKAT:
         """Training mode; the knowledge encoder stays frozen in eval mode."""
@@ -157,10 +158,14 @@ class TODKAT(DialogueInputs, nn.Module):
             # the turn head learns on every labelled turn (its loss unweighted by class); the topic loss is left out
             # at weight 0, so that its layer gets no gradient (nor weight decay)
             self.aux_loss = nn.functional.cross_entropy(per_turn.flatten(0, 1), gold.flatten(), ignore_index=-1)
-            if self.config.topic_weight:
-                self.aux_loss = self.aux_loss + self.config.topic_weight * self._topic_loss(
-                    input_ids, own, z, mu, logvar
-                )
+            self.loss_terms = {"turn_head": float(self.aux_loss.detach())}
+            if self.config.topic_weight:  # a KL near 0 is a collapsed topic: it then tells the model nothing
+                reconstruction, kl = self._topic_loss(input_ids, own, z, mu, logvar)
+                self.aux_loss = self.aux_loss + self.config.topic_weight * (reconstruction + kl)
+                self.loss_terms |= {
+                    "topic_reconstruction": float(reconstruction.detach()),
+                    "topic_kl": float(kl.detach()),
+                }
             previous = torch.cat([torch.full_like(gold[:, :1], bos), gold[:, :-1]], 1)
             # "unknown" in place of some gold labels: the decoder cannot just carry the last label on, which is all
             # it did at test time, where its own first guess (neutral) then ran through the whole dialogue
@@ -192,15 +197,17 @@ class TODKAT(DialogueInputs, nn.Module):
         out = self.dialogue_decoder(x, memory, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=padding)
         return self.classifier(self.dropout(out))
 
-    def _topic_loss(self, input_ids, own, z, mu, logvar) -> torch.Tensor:
-        """The VAE's negative ELBO per word of the turn: the reconstruction of the utterance's bag of words (not its
-        speaker's name, nor special tokens) from the topic plus the KL term, both divided by the turn's word count
-        (so the KL keeps its weight against the reconstruction whatever the turn's length), averaged over turns."""
+    def _topic_loss(self, input_ids, own, z, mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
+        """The VAE's negative ELBO per word of the turn, as its two terms: the reconstruction of the utterance's bag of
+        words (not its speaker's name, nor special tokens) from the topic, and the KL term, both divided by the
+        turn's word count (so the KL keeps its weight against the reconstruction whatever the turn's length),
+        averaged over turns."""
         counts = torch.zeros(len(input_ids), len(self.tokenizer)).scatter_add_(1, input_ids, own.float())
         counts[:, self.tokenizer.all_special_ids] = 0
         reconstruction = -(counts * torch.log_softmax(self.bag(z), -1)).sum(1)
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
-        return ((reconstruction + kl) / counts.sum(1).clamp(min=1)).mean()
+        words = counts.sum(1).clamp(min=1)
+        return (reconstruction / words).mean(), (kl / words).mean()
 
     def save(self, path: str | Path) -> None:
         """Save both encoders, the tokenizer, the other weights, the config and the knowledge it read (as it read it:
