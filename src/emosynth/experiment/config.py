@@ -15,7 +15,7 @@ from emosynth.errors import ConfigError, validated
 from emosynth.records import relation_types
 from emosynth.train.args import TrainingArguments
 from emosynth.train.models import MODELS
-from emosynth.train.regimes import REGIMES
+from emosynth.train.regimes import MIN_KNOWLEDGE_COVERAGE, REGIMES
 
 
 class ExperimentConfig(BaseModel):
@@ -49,7 +49,7 @@ class ExperimentConfig(BaseModel):
     knowledge: dict[str, str] = {}  # TODKAT's knowledge file per benchmark (emosynth knowledge)
     relations: list[str] | None = None  # the relation types the todkat cells read (None: all)
     # a todkat cell whose knowledge covers less of a part's turns fails before training (train.regimes.RunConfig)
-    min_knowledge_coverage: float = Field(0.9, ge=0, le=1)
+    min_knowledge_coverage: float = Field(MIN_KNOWLEDGE_COVERAGE, ge=0, le=1)
     save_models: bool = False
 
     @field_validator("name")

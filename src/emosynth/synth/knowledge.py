@@ -140,6 +140,12 @@ def write_knowledge(
     out.parent.mkdir(parents=True, exist_ok=True)
     with JsonlWriter(out) as writer:  # the file is locked from here on: what is read is what is there
         rows = [(normalise(obj.get("text", "")), inferences(obj.get("relations"))) for _, obj in iter_jsonl(out)]
+        log = Summaries(sidecar(out, "summary.json"), fresh=not rows)
+        if rows and (other := next((r["prompt"] for r in log.runs if r.get("prompt", PROMPT) != PROMPT), None)):
+            raise ConfigError(
+                f"{out} holds knowledge asked for with the prompt {other}; this pass asks with {PROMPT}: "
+                "write to a new file (or move this one away)"
+            )
         done = {key for key, found in rows if found}
         empty = Counter(key for key, found in rows if not found)
         todo = [line for line in lines if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
@@ -150,12 +156,6 @@ def write_knowledge(
             request(c, seed + k + 100_003 * a, backend.fills_templates)
             for k, (c, a) in enumerate(zip(chunks, attempts))
         ]
-        log = Summaries(sidecar(out, "summary.json"), fresh=not rows)
-        if rows and (other := next((r["prompt"] for r in log.runs if r.get("prompt", PROMPT) != PROMPT), None)):
-            raise ConfigError(
-                f"{out} holds knowledge asked for with the prompt {other}; this pass asks with {PROMPT}: "
-                "write to a new file (or move this one away)"
-            )
         summary = {
             **(about or {}),
             "utterances": len(lines),

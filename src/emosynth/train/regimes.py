@@ -41,6 +41,8 @@ REGIMES = ("real", "synthetic->real", "mixed", "synthetic")
 # What separates label signal from a warm start: the synthetic items with their labels permuted across the whole
 # set, or as many real train items in their place (both seeded by the run's seed).
 CONTROLS = ("none", "shuffled-labels", "real-warm-start")
+# the least share of a part's turns TODKAT's knowledge must cover by default (RunConfig.min_knowledge_coverage)
+MIN_KNOWLEDGE_COVERAGE = 0.9
 
 
 class RunConfig(BaseModel):
@@ -65,7 +67,7 @@ class RunConfig(BaseModel):
     # the least share of a part's turns (train, dev, test, synthetic) the knowledge must cover, else no training: the
     # others read only the empty slot, so a run before its knowledge pass has finished would be hours spent on another
     # model than the paper's (0: train anyway, e.g. a pilot)
-    min_knowledge_coverage: float = Field(0.9, ge=0, le=1)
+    min_knowledge_coverage: float = Field(MIN_KNOWLEDGE_COVERAGE, ge=0, le=1)
     data_root: str | None = None
     save_model: bool = True
     training: TrainingArguments = TrainingArguments()
@@ -120,13 +122,11 @@ def controlled(synthetic: list, control: str, real: list, seed: int) -> list:
     return synthetic
 
 
-def knowledge_record(
-    model, path: str | None, read: str | None, parts: dict[str, list], least: float = 0.9
-) -> dict | None:
+def knowledge_record(model, path: str | None, read: str | None, parts: dict[str, list], least: float) -> dict | None:
     """TODKAT's knowledge file with the sha256 it had when the model read it (``read``; None when the file changed
     during the read, so an experiment takes the cell as stale) and the share of each part's turns it covers; a part
-    covered less than ``least`` is a ``ConfigError``, and less than 90% a warning (those turns read only the empty
-    slot: a model tested on them is not the paper's); None for the other models."""
+    covered less than ``least`` is a ``ConfigError``, and less than ``MIN_KNOWLEDGE_COVERAGE`` a warning (those
+    turns read only the empty slot: a model tested on them is not the paper's); None for the other models."""
     if not hasattr(model, "coverage"):
         return None
     coverage = {name: model.coverage(items) for name, items in parts.items()}
@@ -138,7 +138,7 @@ def knowledge_record(
                 f"min_knowledge_coverage {least}: `emosynth knowledge BENCH:SPLIT -o FILE` adds a split "
                 "(min_knowledge_coverage 0 trains anyway, those turns reading an empty slot)"
             )
-        if share is not None and share < 0.9:
+        if share is not None and share < MIN_KNOWLEDGE_COVERAGE:
             log.warning("TODKAT: knowledge for %.0f%% of the %s turns (%s)", 100 * share, name, source)
     if path and sha256_file(path) != read:
         log.warning("%s changed while the model read it; its cells will count as stale", shown(path))
