@@ -88,6 +88,16 @@ def test_a_rerun_asks_again_with_another_seed_for_lines_left_without_inferences(
     assert sum(1 for _ in iter_jsonl(stuck)) == knowledge.RETRIES + 1
 
 
+def test_the_progress_bar_counts_the_lines_still_to_ask(tmp_path, capsys):
+    lines, out = [("A", "We won!"), ("B", "Where were you?"), ("A", "Go.")], tmp_path / "k.jsonl"
+    ok = json.dumps({"1": {"xReact": "glad"}})
+    knowledge.write_knowledge(lines[:1], Answers([ok]), out)  # quiet by default
+    assert capsys.readouterr().err == ""
+    knowledge.write_knowledge(lines, Answers([ok, ok]), out, progress=True)
+    bar = capsys.readouterr().err
+    assert "2/2" in bar and "utt_h=" in bar  # the line already answered is not counted again
+
+
 class Killed(Exception):
     pass
 
@@ -170,4 +180,4 @@ def test_cli_knowledge_covers_several_splits_in_one_file(tmp_path):
     assert run.returncode == 0, run.stderr
     texts = sorted(obj["text"] for _, obj in iter_jsonl(out))
     assert texts == ["I won the race!", "Well done.", "Where is my hat?"]  # "well done" of test is the same text
-    assert "of 3 utterances have knowledge" in run.stdout
+    assert "of 3 utterances have knowledge" in run.stdout and "3/3" in run.stderr  # the bar, on by default

@@ -147,6 +147,7 @@ def knowledge(
     seed: Annotated[int, typer.Option(help="Seeds the LLM's sampling.")] = 0,
     cache: Annotated[Path | None, typer.Option(help="SQLite response cache (default: beside the output).")] = None,
     data_root: Annotated[str | None, typer.Option(help="Benchmark folder (default: ../shared/data/...).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Commonsense inferences (ATOMIC relation types) per utterance with the LLM, for TODKAT (--knowledge)."""
     from emosynth.cli.app import generating
@@ -166,7 +167,7 @@ def knowledge(
         ensure_writable(output)
         with open_backend(llm, cache or sidecar(output, "cache.sqlite")) as backend:
             asked = {"data": data, "dialogues": dialogues, "seed": seed, "llm": llm.model_dump(exclude_none=True)}
-            summary = write_knowledge(lines, backend, output, per_call, seed, about=asked)
+            summary = write_knowledge(lines, backend, output, per_call, seed, asked, progress)
     typer.echo(
         f"{summary['covered']} of {summary['utterances']} utterances have knowledge in {output} "
         f"({summary['new']} new, {summary['failed']} without inferences; {summary['llm_calls']} LLM calls, "

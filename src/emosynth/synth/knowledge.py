@@ -23,6 +23,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from emosynth.data.benchmarks import sample_dialogues
 from emosynth.data.io import JsonlWriter, iter_jsonl, sidecar, write_atomic
 from emosynth.data.knowledge import inferences
@@ -127,9 +129,11 @@ def write_knowledge(
     per_call: int = 1,
     seed: int = 0,
     about: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Inferences for every line not yet in ``out``, ``per_call`` lines per call; returns the summary of this
-    invocation (beginning with ``about``: what it was asked for, say, and the backend's options). The summary file
+    invocation (beginning with ``about``: what it was asked for, say, and the backend's options). ``progress``: a
+    bar over the lines still to ask, with utterances per hour. The summary file
     beside ``out`` keeps every invocation's summary (``runs``, each with the CPU it ran on) and their sums
     (``total``); it is rewritten after every call, so that a killed pass keeps its seconds and calls as well as its
     lines. A line counts as done when it has an inference that says something (``data.knowledge.inferences``, as
@@ -174,6 +178,7 @@ def write_knowledge(
             "cores": os.cpu_count(),
         }
         start = time.perf_counter()
+        bar = tqdm(total=len(todo), unit="utt", desc="knowledge", disable=not progress or not todo, dynamic_ncols=True)
         try:
             for k, completion in backend.complete_many(requests):
                 summary["llm_calls"] += not completion.cached
@@ -186,9 +191,13 @@ def write_knowledge(
                     summary["new" if relations else "failed"] += 1  # without inferences: a rerun asks again
                     writer.write({"text": text, "speaker": speaker, "relations": relations})
                 summary["covered"] += sum(map(bool, found))
-                log.save(summary | {"seconds": round(time.perf_counter() - start, 2)})
+                seconds = time.perf_counter() - start
+                log.save(summary | {"seconds": round(seconds, 2)})
+                bar.update(len(chunks[k]))
+                bar.set_postfix(utt_h=f"{(summary['new'] + summary['failed']) * 3600 / max(seconds, 1e-9):.0f}")
             summary["finished"] = True
         finally:
+            bar.close()
             summary["seconds"] = round(time.perf_counter() - start, 2)
             log.save(summary)
     return summary
