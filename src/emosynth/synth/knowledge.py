@@ -23,8 +23,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from emosynth.data.benchmarks import sample_dialogues
 from emosynth.data.io import JsonlWriter, iter_jsonl, sidecar, write_atomic
 from emosynth.data.knowledge import inferences
@@ -34,6 +32,7 @@ from emosynth.records import ATOMIC_RELATIONS as RELATIONS
 from emosynth.records import Dialogue
 from emosynth.synth.parse import InvalidOutput, extract_json
 from emosynth.synth.prompts import render_messages
+from emosynth.synth.summary import progress_bar
 from emosynth.text import normalise
 
 PROMPT = "knowledge.v2"
@@ -178,7 +177,7 @@ def write_knowledge(
             "cores": os.cpu_count(),
         }
         start = time.perf_counter()
-        bar = tqdm(total=len(todo), unit="utt", desc="knowledge", disable=not progress or not todo, dynamic_ncols=True)
+        bar = progress_bar(len(todo), 0, progress and bool(todo), unit="utt", desc="knowledge")
         try:
             for k, completion in backend.complete_many(requests):
                 summary["llm_calls"] += not completion.cached

@@ -142,11 +142,11 @@ def save_summary(path: Path, summary: RunSummary, dialogues: list[Dialogue]) -> 
     return record
 
 
-def progress_bar(total: int, initial: int, enabled: bool):
-    """A tqdm bar over dialogues (disabled with ``--no-progress``)."""
+def progress_bar(total: int, initial: int, enabled: bool, unit: str = "dlg", desc: str | None = None):
+    """A tqdm bar over dialogues, or other ``unit``s (disabled with ``--no-progress``)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="dlg", disable=not enabled, dynamic_ncols=True)
+    return tqdm(total=total, initial=initial, unit=unit, desc=desc, disable=not enabled, dynamic_ncols=True)
 
 
 def show_rates(bar, summary: RunSummary, start: float) -> None:
