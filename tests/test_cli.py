@@ -142,6 +142,8 @@ def test_best_of_n_options_are_checked_before_a_model_loads(tmp_path):
     out = str(tmp_path / "d.jsonl")
     line = one_error_line(emosynth("generate", "dialogues", "--best-of", "3", "-o", out))
     assert "best_of 3 needs a judge" in line
+    line = one_error_line(emosynth("generate", "dialogues", "--opener-cap", "1.5", "-o", out))
+    assert "opener_cap needs a judge" in line
     line = one_error_line(emosynth("generate", "dialogues", "--taxonomy", "goemotions", "--judge", "auto", "-o", out))
     assert "--judge auto needs a benchmark to train on; there is none for 'goemotions'" in line
     # every auto name is checked before any judge trains (here no judge exists: auto would train one first)

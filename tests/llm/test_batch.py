@@ -162,4 +162,6 @@ def test_a_request_naming_an_unknown_chooser_fails_before_decoding(three_slots):
 def test_requests_that_allow_repeated_holes_are_cached_apart_and_old_keys_stay():
     plain = requests(1)[0]
     assert "hole_repeats" not in plain.canonical() and "hole_candidates" not in plain.canonical()
+    assert "chooser_rules" not in plain.canonical()  # an opener cap is named only where a run set one
+    assert '"chooser_rules":"opener_cap=1.5"' in replace(plain, chooser_rules="opener_cap=1.5").canonical()
     assert '"hole_repeats":true' in replace(plain, hole_repeats=True).canonical()

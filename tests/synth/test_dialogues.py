@@ -16,6 +16,8 @@ from emosynth.llm.cache import CachedBackend, ResponseCache
 from emosynth.synth.config import DialogueConfig
 from emosynth.synth.dialogues import DialogueSynthesizer, check_output
 
+from ..conftest import needs_data
+
 MELD_LABELS = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 FAST = dict(n=3, min_turns=3, max_turns=4, max_speakers=3, tokens_per_turn=60, max_attempts=3)
 
@@ -291,7 +293,7 @@ def meld_judge(tiny_bert, tmp_path):
 
 
 def test_best_of_n_keeps_turns_the_judge_scored_and_records_its_choice(smollm, meld_judge, tmp_path):
-    from emosynth.quality.judges import ClassifierChooser
+    from emosynth.quality.judges import ClassifierChooser, opener
 
     chooser = ClassifierChooser(meld_judge)
     cfg = DialogueConfig.create(mode="balanced", best_of=3, judge=meld_judge, **FAST)
@@ -324,6 +326,23 @@ def test_best_of_n_keeps_turns_the_judge_scored_and_records_its_choice(smollm, m
     assert rejection["reason"] == "judge_below_threshold" and "does not read as" in rejection["attempts"][0]["detail"]
     with pytest.raises(ConfigError, match="needs a judge"):
         DialogueConfig.create(best_of=3)
+    with pytest.raises(ConfigError, match="opener_cap needs a judge"):
+        DialogueConfig.create(opener_cap=1.5)
+    # a resumed run's chooser first hears every turn already kept, in order, as the uninterrupted run's had
+    again = ClassifierChooser(meld_judge)
+    DialogueSynthesizer(cfg, smollm, chooser=again).run(out, progress=False)  # nothing left to generate
+    for label in {t.emotion for d in dialogues for t in d.turns}:
+        kept = [t.text for d in dialogues for t in d.turns if t.emotion == label]
+        assert sum(again.opened[label].values()) == len(kept) and list(again.recent[label]) == [
+            opener(text) for text in kept[-3:]
+        ]
+    # another opener cap is another recipe: no resuming into this output with one
+    with pytest.raises(ConfigError, match="opener_cap"):
+        DialogueSynthesizer(cfg.model_copy(update={"opener_cap": 1.5}), smollm, chooser=again).run(out, progress=False)
+    # and its requests name it: a cached answer chosen without the cap is not replayed for a run with one
+    for cap, rules in ((None, None), (1.5, "opener_cap=1.5")):
+        synth = DialogueSynthesizer(cfg.model_copy(update={"opener_cap": cap}), smollm, chooser=again)
+        assert synth.request(synth.spec(0), 1).chooser_rules == rules
     with pytest.raises(ConfigError, match="cannot choose"):
         DialogueSynthesizer(cfg, ScriptedModel(), chooser=chooser)
 
@@ -362,6 +381,54 @@ def test_the_chooser_marks_down_a_recent_opener_of_the_same_label_when_another_i
     # a candidate naming its own label is kept only when all do
     [(named, _)] = fresh.score("anger", ["I am so angry with you."], [])
     assert named < 0
+
+
+def test_the_opener_cap_marks_down_an_opener_that_would_crowd_its_label_past_the_real_share(meld_judge):
+    from emosynth.quality.judges import ClassifierChooser
+
+    # the cap: 1.5 x the real top-opener share 0.2 = 0.3 of joy's kept turns, from the 4th kept joy turn on
+    capped = ClassifierChooser(meld_judge, opener_window=1, opener_cap=1.5, real_openers={"joy": 0.2}, opener_floor=4)
+    fresh = ClassifierChooser(meld_judge)
+    for text in ("We won!", "Great stuff.", "We did it!"):
+        capped.kept("joy", text)
+    texts = ["We love it!", "Great game!", "So happy for us!"]
+    plain = [s for s, _ in fresh.score("joy", texts, [])]
+    # 3 kept turns: under the floor, only the window (the last opener, "we") marks
+    assert [s for s, _ in capped.score("joy", texts, [])] == pytest.approx([plain[0] - 0.5, plain[1], plain[2]])
+    capped.kept("joy", "We are the champions.")
+    # 4 kept (we 3, great 1): another "we" would be 4/5, another "great" 2/5, both over 0.3; "so" 1/5 is under;
+    # "we" is also the window's: it is marked twice
+    marked = [s for s, _ in capped.score("joy", texts, [])]
+    assert marked == pytest.approx([plain[0] - 1.0, plain[1] - 0.5, plain[2]])
+    # every candidate crowded: the cap has no choice to make, the window still has one
+    both = [s for s, _ in capped.score("joy", texts[:2], [])]
+    assert both == pytest.approx([plain[0] - 0.5, plain[1]])
+    # other labels have no real share here: no cap
+    for text in ("No way.", "No!", "No, never.", "No more."):
+        capped.kept("anger", text)
+    assert capped.score("anger", ["No chance."], [])[0][0] == pytest.approx(
+        fresh.score("anger", ["No chance."], [])[0][0]
+    )
+    with pytest.raises(ConfigError, match="top-opener share"):
+        ClassifierChooser(meld_judge, opener_cap=1.5)
+
+
+@needs_data
+def test_the_opener_cap_reads_the_real_top_opener_shares_of_the_benchmark():
+    from emosynth.cli.generate import real_openers
+    from emosynth.quality.corpus import load_corpus
+    from emosynth.quality.describe import openers
+
+    shares = real_openers("meld", None)
+    assert set(shares) == set(MELD_LABELS) and all(0 < v < 0.5 for v in shares.values())
+    # the share inspect reports for the label's most common first word
+    surprise = [t.text for d in load_corpus("meld:train").dialogues for t in d.turns if t.emotion == "surprise"]
+    firsts = [(t.lower().split() or [""])[0].strip("!?.,") for t in surprise]
+    top = max(set(firsts), key=firsts.count)
+    assert shares["surprise"] == pytest.approx(firsts.count(top) / len(firsts), abs=0.02)
+    assert openers(load_corpus("meld:train"))["surprise"]["word_share"] == shares["surprise"]
+    with pytest.raises(ConfigError, match="none for 'goemotions'"):
+        real_openers("goemotions", None)
 
 
 def test_several_judges_choose_together_with_the_mean_of_their_probabilities(meld_judge, tiny_bert, tmp_path):

@@ -59,7 +59,16 @@ def generate_dialogues(
     judge_rounds: Annotated[
         int | None, typer.Option(help="Rounds of --best-of candidates a turn below --min-judge-score gets (2).")
     ] = None,
-    data_root: Annotated[str | None, typer.Option(help="Benchmark folder (--few-shot examples, --judge auto).")] = None,
+    opener_cap: Annotated[
+        float | None,
+        typer.Option(
+            help="The judge marks down a candidate whose first word would open more than this many times the real "
+            "benchmark's top-opener share of its label's turns (e.g. 1.5; off unless given)."
+        ),
+    ] = None,
+    data_root: Annotated[
+        str | None, typer.Option(help="Benchmark folder (--few-shot examples, --judge auto, --opener-cap).")
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Multi-party dialogues with one emotion label per turn (Kaplan, Carneiro, Wermter 2025)."""
@@ -94,12 +103,14 @@ def generate_dialogues(
             judge=judge,
             min_judge_score=min_judge_score,
             judge_rounds=judge_rounds,
+            opener_cap=opener_cap,
         )
         chooser = None
         if config.judge:
             from emosynth.quality.judges import ClassifierChooser
 
-            chooser = ClassifierChooser(config.judge, threads=threads)
+            real = real_openers(config.taxonomy, data_root) if config.opener_cap else None
+            chooser = ClassifierChooser(config.judge, threads=threads, opener_cap=config.opener_cap, real_openers=real)
         cached = None if no_cache else cache or "auto"
         summary = generate_dialogues(config, output, llm, cached, data_root, progress, chooser)
     typer.echo(f"wrote {output}")
@@ -119,6 +130,18 @@ def auto_judge(taxonomy: str, spec: str) -> tuple[str, Path]:
     if taxonomy not in ERC_BENCHMARKS:
         raise ConfigError(f"--judge {spec} needs a benchmark to train on; there is none for '{taxonomy}'")
     return model, Path(JUDGES) / f"{taxonomy}_{model}_cw"
+
+
+def real_openers(taxonomy: str, data_root: str | None) -> dict[str, float]:
+    """Each label's top-opener share in the benchmark's train split (``inspect``'s openers): what --opener-cap
+    multiplies."""
+    from emosynth.data.benchmarks import ERC_BENCHMARKS
+    from emosynth.quality.corpus import load_corpus
+    from emosynth.quality.describe import openers
+
+    if taxonomy not in ERC_BENCHMARKS:
+        raise ConfigError(f"--opener-cap compares with a benchmark's openers; there is none for '{taxonomy}'")
+    return {label: stats["word_share"] for label, stats in openers(load_corpus(f"{taxonomy}:train", data_root)).items()}
 
 
 def trained_judge(taxonomy: str, model: str, run_dir: Path, data_root: str | None, threads: int | None = None) -> str:

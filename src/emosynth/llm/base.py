@@ -40,7 +40,8 @@ class ChatRequest:
     prefix and the backend's chooser of identity ``chooser`` keeps the candidate it scores best for what that
     hole should express, ``hole_labels[i]`` (``emosynth.judge.Chooser``). A hole whose best candidate scores below
     ``hole_min_score`` is drawn ``hole_candidates`` times more, up to ``hole_rounds`` rounds in all, and the best
-    of all its candidates kept.
+    of all its candidates kept. ``chooser_rules`` names the rules the chooser was built with beyond its
+    models (e.g. ``opener_cap=1.5``): they change which candidate it keeps, so they are part of the cache key.
     """
 
     messages: tuple[dict[str, str], ...]
@@ -61,6 +62,7 @@ class ChatRequest:
     chooser: str | None = None
     hole_min_score: float | None = None
     hole_rounds: int = 1
+    chooser_rules: str | None = None
 
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters every backend passes on as they are."""
@@ -75,7 +77,7 @@ class ChatRequest:
         for key, default in defaults:
             if payload[key] == default:
                 del payload[key]
-        for key in ("hole_labels", "chooser"):
+        for key in ("hole_labels", "chooser", "chooser_rules"):
             if payload[key] is None:
                 del payload[key]
         return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

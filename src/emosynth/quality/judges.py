@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 from emosynth.errors import ConfigError
 from emosynth.judge import Position, chooser_models
@@ -111,7 +111,11 @@ class ClassifierChooser:
     (``resources/emotion_words.yaml``) scores one less, so it is kept only when every candidate does (and a
     minimum score then rejects it); and a candidate that opens with the same word as one of the last
     ``opener_window`` turns kept for its label in this run scores ``opener_penalty`` less, when another candidate
-    opens differently. A context model reads the turns kept before the candidate (their speakers are not known
+    opens differently. With ``opener_cap`` (and ``real_openers``, each label's top-opener share in the real
+    benchmark), a candidate whose opener would then open more than ``opener_cap`` times that share of its label's
+    kept turns scores ``opener_penalty`` less too (once the label has ``opener_floor`` kept turns, and again only
+    when another candidate opens otherwise): the window alone lets one opener take a quarter of a label's turns.
+    A context model reads the turns kept before the candidate (their speakers are not known
     here: they alternate between two placeholders). The backend keeps the best-scored candidate (the earliest of
     equals) and tells the chooser (``kept``), which remembers its opener. It scores on ``threads`` torch threads
     (``--n-threads`` of generate: one leaves the other core to a job beside it), else as many as torch has.
@@ -124,6 +128,9 @@ class ClassifierChooser:
         opener_window: int = 3,
         opener_penalty: float = 0.5,
         threads: int | None = None,
+        opener_cap: float | None = None,
+        real_openers: dict[str, float] | None = None,
+        opener_floor: int = 10,
     ):
         import torch
 
@@ -144,6 +151,11 @@ class ClassifierChooser:
         self.taxonomy = taxonomy_of(self.models[0].labels)
         self.opener_penalty = opener_penalty
         self.recent: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=opener_window))
+        if opener_cap and not real_openers:
+            raise ConfigError("an opener cap needs the real benchmark's top-opener share of each label")
+        self.caps = {label: opener_cap * share for label, share in (real_openers or {}).items()} if opener_cap else {}
+        self.opener_floor = opener_floor
+        self.opened: dict[str, Counter[str]] = defaultdict(Counter)
 
     def score(self, label: str, candidates: list[str], history: list[str]) -> list[tuple[float, bool]]:
         """Per candidate: the probability of ``label`` (less the penalties) and whether it is the top label."""
@@ -154,18 +166,32 @@ class ClassifierChooser:
         before = [("A" if (len(history) - i) % 2 else "B", text) for i, text in enumerate(history)]
         items = [TurnItem("choice", len(history), "B", text, -1, before, []) for text in candidates]
         rows = sum(probabilities(model, items, self.batch_size) for model in self.models) / len(self.models)
-        openers = [(words(text) or [""])[0] for text in candidates]
-        stale = [w in self.recent[label] for w in openers]
-        penalty = self.opener_penalty if not all(stale) else 0.0
-        scored = [
-            (float(row[k]) - names_label(set(words(text)), label) - penalty * old, int(row.argmax()) == k)
-            for text, row, old in zip(candidates, rows, stale)
+        openers = [opener(text) for text in candidates]
+        marks = [0.0] * len(candidates)
+        for marked in ([w in self.recent[label] for w in openers], [self.crowded(label, w) for w in openers]):
+            if not all(marked):  # a rule marks down only where another candidate escapes it
+                marks = [m + self.opener_penalty * x for m, x in zip(marks, marked)]
+        return [
+            (float(row[k]) - names_label(set(words(text)), label) - mark, int(row.argmax()) == k)
+            for text, row, mark in zip(candidates, rows, marks)
         ]
-        return scored
+
+    def crowded(self, label: str, word: str) -> bool:
+        """Whether keeping a turn of ``label`` that opens with ``word`` would raise that opener's share of the
+        label's kept turns above the cap (never before the label has ``opener_floor`` kept turns)."""
+        counts = self.opened[label]
+        n = sum(counts.values())
+        return label in self.caps and n >= self.opener_floor and (counts[word] + 1) / (n + 1) > self.caps[label]
 
     def kept(self, label: str, text: str) -> None:
         """Remember the kept turn's opener for its label."""
-        self.recent[label].append((words(text) or [""])[0])
+        self.recent[label].append(opener(text))
+        self.opened[label][opener(text)] += 1
+
+
+def opener(text: str) -> str:
+    """A text's first word, case-folded (as ``inspect`` counts openers); empty for a text without words."""
+    return (words(text) or [""])[0]
 
 
 def taxonomy_of(labels: list[str]) -> Taxonomy:

@@ -43,6 +43,7 @@ IDENTITY_FIELDS = (
     "judge",
     "min_judge_score",
     "judge_rounds",
+    "opener_cap",
 )
 # what outputs written before a setting existed were made with
 LEGACY = {
@@ -51,6 +52,7 @@ LEGACY = {
     "judge": None,
     "min_judge_score": 0.0,
     "judge_rounds": 1,
+    "opener_cap": None,
     "cues_version": 2,
 }
 
@@ -96,6 +98,9 @@ class DialogueConfig(BaseModel):
     judge: str | None = None
     min_judge_score: float = Field(0.0, ge=0.0, le=1.0)
     judge_rounds: int = Field(2, ge=1, le=8)
+    # the judge marks down a candidate whose first word already opens more than opener_cap times the real
+    # benchmark's top-opener share of its label's kept turns (the stereotype target of issue 14 is 2)
+    opener_cap: float | None = Field(None, gt=0.0, le=10.0)
 
     @model_validator(mode="before")
     @classmethod
@@ -115,6 +120,8 @@ class DialogueConfig(BaseModel):
             raise ValueError(f"min_speakers ({self.min_speakers}) is larger than max_speakers ({self.max_speakers})")
         if self.best_of > 1 and not self.judge:
             raise ValueError(f"best_of {self.best_of} needs a judge to choose among the candidates")
+        if self.opener_cap and not self.judge:
+            raise ValueError("opener_cap needs a judge: the judge marks down the crowded openers")
         if self.judge and (self.labelling != "planned" or self.decoding != "template"):
             raise ValueError("a judge chooses turns of planned labelling with template decoding only")
         return self

@@ -153,7 +153,7 @@ class DialogueSynthesizer:
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
         choice = {}
         if template is not None:
-            choice = best_of(self.chooser, cfg.best_of, spec, cfg.min_judge_score, cfg.judge_rounds)
+            choice = best_of(self.chooser, cfg.best_of, spec, cfg.min_judge_score, cfg.judge_rounds, cfg.opener_cap)
         return ChatRequest(
             messages=messages,
             max_tokens=cfg.max_tokens or cfg.tokens_per_turn * n_turns + 40,
@@ -237,6 +237,7 @@ class DialogueSynthesizer:
             with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
                 sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
                 done = self.done_ids(out)
+                self._replay_kept(out)
                 pending = [s for s in map(self.spec, range(self.config.n)) if s.id not in done]
                 summary.already_done = self.config.n - len(pending)
                 bar = progress_bar(self.config.n, summary.already_done, progress)
@@ -262,6 +263,14 @@ class DialogueSynthesizer:
             raise
         self._save_summary(out, summary)
         return summary
+
+    def _replay_kept(self, out: Path) -> None:
+        """Tell the chooser the turns an earlier run kept, in order, so that a resumed run remembers their
+        openers as the uninterrupted run would have."""
+        if self.chooser is not None and out.exists():
+            for d in read_dialogues(out):
+                for turn in d.turns:
+                    self.chooser.kept(turn.emotion, turn.text)
 
     @staticmethod
     def _save_summary(out: Path, summary: RunSummary) -> None:

@@ -11,14 +11,23 @@ from emosynth.synth.parse import InvalidOutput
 from emosynth.synth.specs import DialogueSpec
 
 
-def best_of(chooser: Chooser | None, n: int, spec: DialogueSpec, min_score: float = 0.0, rounds: int = 1) -> dict:
+def best_of(
+    chooser: Chooser | None,
+    n: int,
+    spec: DialogueSpec,
+    min_score: float = 0.0,
+    rounds: int = 1,
+    opener_cap: float | None = None,
+) -> dict:
     """The request fields of a planned dialogue's best-of-``n`` filling (none without a chooser); a turn whose best
-    candidate scores below ``min_score`` gets up to ``rounds`` rounds of ``n`` candidates."""
+    candidate scores below ``min_score`` gets up to ``rounds`` rounds of ``n`` candidates; ``opener_cap``: the
+    chooser's rule against crowded openers (``ClassifierChooser``), named in the request."""
     if chooser is None:
         return {}
     labels = tuple(p.emotion for p in spec.plan)
     retry = {"hole_min_score": min_score, "hole_rounds": rounds} if min_score > 0 and rounds > 1 else {}
-    return {"hole_candidates": n, "hole_labels": labels, "chooser": chooser.identity} | retry
+    rules = {"chooser_rules": f"opener_cap={opener_cap:g}"} if opener_cap else {}
+    return {"hole_candidates": n, "hole_labels": labels, "chooser": chooser.identity} | retry | rules
 
 
 def judged_turns(chooser: Chooser | None, min_score: float, turns: list[Turn], completion: Completion) -> dict:
