@@ -98,7 +98,7 @@ class DialogueConfig(BaseModel):
     judge: str | None = None
     min_judge_score: float = Field(0.0, ge=0.0, le=1.0)
     judge_rounds: int = Field(2, ge=1, le=8)
-    # the judge marks down a candidate whose first word already opens more than opener_cap times the real
+    # the judge marks down a candidate whose first word would then open more than opener_cap times the real
     # benchmark's top-opener share of its label's kept turns (the stereotype target of issue 14 is 2)
     opener_cap: float | None = Field(None, gt=0.0, le=10.0)
 

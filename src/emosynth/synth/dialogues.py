@@ -26,7 +26,7 @@ from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
 from emosynth.synth.prompts import Cues, load_cues, render_messages, retry_note
 from emosynth.synth.schemas import labelled_schema, planned_schema, planned_template
-from emosynth.synth.selection import best_of, judged_turns
+from emosynth.synth.selection import best_of, judged_turns, replay_kept
 from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for, seed_for
 from emosynth.synth.summary import RunSummary, progress_bar, save_summary, show_rates
 from emosynth.taxonomy import get_taxonomy
@@ -237,7 +237,8 @@ class DialogueSynthesizer:
             with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
                 sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
                 done = self.done_ids(out)
-                self._replay_kept(out)
+                if self.chooser is not None and out.exists():
+                    replay_kept(self.chooser, read_dialogues(out))
                 pending = [s for s in map(self.spec, range(self.config.n)) if s.id not in done]
                 summary.already_done = self.config.n - len(pending)
                 bar = progress_bar(self.config.n, summary.already_done, progress)
@@ -263,14 +264,6 @@ class DialogueSynthesizer:
             raise
         self._save_summary(out, summary)
         return summary
-
-    def _replay_kept(self, out: Path) -> None:
-        """Tell the chooser the turns an earlier run kept, in order, so that a resumed run remembers their
-        openers as the uninterrupted run would have."""
-        if self.chooser is not None and out.exists():
-            for d in read_dialogues(out):
-                for turn in d.turns:
-                    self.chooser.kept(turn.emotion, turn.text)
 
     @staticmethod
     def _save_summary(out: Path, summary: RunSummary) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from emosynth.judge import Chooser
 from emosynth.llm.base import Completion
-from emosynth.records import Turn
+from emosynth.records import Dialogue, Turn
 from emosynth.synth.parse import InvalidOutput
 from emosynth.synth.specs import DialogueSpec
 
@@ -48,3 +48,11 @@ def judged_turns(chooser: Chooser | None, min_score: float, turns: list[Turn], c
             "candidates": completion.extra["hole_candidates"],
         }
     }
+
+
+def replay_kept(chooser: Chooser, dialogues: list[Dialogue]) -> None:
+    """Tell the chooser the turns an earlier run kept, in order: a resumed run remembers their openers as the
+    uninterrupted run would have."""
+    for d in dialogues:
+        for turn in d.turns:
+            chooser.kept(turn.emotion, turn.text)
