@@ -2,7 +2,7 @@
 dialogues both kept (the same seed gives both the same plans and the same draws, so only the chooser's rule
 differs). Per run: each label's top opener beside the real train split's (the target: at most twice its share),
 label fidelity by the judges (the one that did not choose is the one to read), and the cost (candidates per kept
-turn, dialogues rejected among the indices both runs reached).
+turn, dialogues rejected among the ids both runs reached).
 
     .venv/bin/python benchmarks/opener_cap.py CAPPED.jsonl UNCAPPED.jsonl --against emorynlp:train \
         --classifier runs/judges/emorynlp_utterance_cw/model --classifier runs/judges/emorynlp_context_cw/model \
@@ -22,24 +22,11 @@ from emosynth.data.io import read_dialogues, sidecar, write_jsonl
 from emosynth.data.paths import shown
 from emosynth.quality.describe import describe_specs
 from emosynth.quality.verify import VerifySettings, verify
+from emosynth.synth.dialogues import DialogueSynthesizer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "opener_cap.json"
 WORK = ROOT / "out" / "opener_cap"  # the paired subsets and their fidelity reports (not committed)
-
-
-def index(dialogue_id: str) -> int:
-    """A synthetic dialogue's spec index, the number its id ends with."""
-    return int(dialogue_id.rsplit("-", 1)[1])
-
-
-def reached(path: Path) -> set[int]:
-    """The spec indices a run settled: kept or rejected."""
-    ids = [d.id for d in read_dialogues(path)]
-    rejected = sidecar(path, "rejected.jsonl")
-    if rejected.exists():
-        ids += [json.loads(line)["id"] for line in rejected.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {index(i) for i in ids}
 
 
 def run_entry(name: str, kept: list, path: Path, against: str, judges: list[str]) -> dict:
@@ -80,9 +67,11 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     runs = {"capped": args.capped, "uncapped": args.uncapped}
     loaded = {name: read_dialogues(path) for name, path in runs.items()}
-    # compare the same plans: the indices both runs settled (kept or rejected), and of those the ones both kept
-    settled = reached(args.capped) & reached(args.uncapped)
-    both = {index(d.id) for d in loaded["capped"]} & {index(d.id) for d in loaded["uncapped"]} & settled
+    # compare the same plans (one seed: the same dialogue ids): the ids both runs settled (kept or rejected), and of
+    # those the ones both kept
+    settled = DialogueSynthesizer.done_ids(args.capped) & DialogueSynthesizer.done_ids(args.uncapped)
+    kept = {name: {d.id for d in dialogues} for name, dialogues in loaded.items()}
+    both = kept["capped"] & kept["uncapped"] & settled
     judges = [shown(Path(c).resolve()) for c in args.classifier]
     entry = {
         "measured": time.strftime("%Y-%m-%d"),
@@ -93,9 +82,9 @@ def main() -> None:
         "capped_summary": read_json(sidecar(args.capped, "summary.json")),
     }
     for name, path in runs.items():
-        paired = [d for d in loaded[name] if index(d.id) in both]
+        paired = [d for d in loaded[name] if d.id in both]
         entry[name] = run_entry(name, paired, path, args.against, judges)
-        entry[name]["rejected_among_settled"] = len(settled) - len({index(d.id) for d in loaded[name]} & settled)
+        entry[name]["rejected_among_settled"] = len(settled - kept[name])
     results = json.loads(OUT.read_text()) if OUT.exists() else {"runs": {}}
     results["runs"][shown(args.capped)] = entry
     results["machine"] = describe()
