@@ -70,10 +70,13 @@ class Chooser(Protocol):
     Attributes:
         identity: what scores (a model path), recorded in the requests that use it and so in their cache keys.
         taxonomy: the label set it scores in.
+        rules: the rules it was built with beyond its models (e.g. ``opener_cap=1.5``), None for none: they change
+            which candidate it keeps, so the requests name them too.
     """
 
     identity: str
     taxonomy: Taxonomy
+    rules: str | None
 
     def score(self, label: str, candidates: list[str], history: list[str]) -> list[tuple[float, bool]]:
         """For each candidate: its score for ``label`` (higher is better; negative: never to be kept if another
@@ -89,6 +92,11 @@ class Chooser(Protocol):
 def chooser_models(identity: str) -> list[str]:
     """The classifiers a chooser's identity names: one path, or several separated by commas (they choose together)."""
     return [path.strip() for path in identity.split(",")]
+
+
+def chooser_rules(opener_cap: float | None) -> str | None:
+    """How a chooser's rules beyond its models are named (``Chooser.rules``, ``ChatRequest.chooser_rules``)."""
+    return f"opener_cap={opener_cap:g}" if opener_cap else None
 
 
 def cutoffs(rater: Rater, threshold: float) -> list[float]:

@@ -86,6 +86,7 @@ class Shortest:
     candidates with an exclamation mark, and keeps what it was shown."""
 
     identity = "shortest"
+    rules = None
 
     def __init__(self):
         self.shown, self.chosen = [], []

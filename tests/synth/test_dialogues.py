@@ -337,12 +337,17 @@ def test_best_of_n_keeps_turns_the_judge_scored_and_records_its_choice(smollm, m
             opener(text) for text in kept[-3:]
         ]
     # another opener cap is another recipe: no resuming into this output with one
+    capped = ClassifierChooser(meld_judge, opener_cap=1.5, real_openers={"joy": 0.2})
     with pytest.raises(ConfigError, match="opener_cap"):
-        DialogueSynthesizer(cfg.model_copy(update={"opener_cap": 1.5}), smollm, chooser=again).run(out, progress=False)
+        DialogueSynthesizer(cfg.model_copy(update={"opener_cap": 1.5}), smollm, chooser=capped).run(out, progress=False)
     # and its requests name it: a cached answer chosen without the cap is not replayed for a run with one
-    for cap, rules in ((None, None), (1.5, "opener_cap=1.5")):
-        synth = DialogueSynthesizer(cfg.model_copy(update={"opener_cap": cap}), smollm, chooser=again)
+    for cap, judge, rules in ((None, again, None), (1.5, capped, "opener_cap=1.5")):
+        synth = DialogueSynthesizer(cfg.model_copy(update={"opener_cap": cap}), smollm, chooser=judge)
         assert synth.request(synth.spec(0), 1).chooser_rules == rules
+    # a chooser built with other rules than the run records would make a dataset its config misdescribes
+    for cap, judge in ((1.5, again), (None, capped), (2.0, capped)):
+        with pytest.raises(ConfigError, match="build the chooser with the run's opener cap"):
+            DialogueSynthesizer(cfg.model_copy(update={"opener_cap": cap}), smollm, chooser=judge)
     with pytest.raises(ConfigError, match="cannot choose"):
         DialogueSynthesizer(cfg, ScriptedModel(), chooser=chooser)
 

@@ -15,7 +15,7 @@ import logging
 from collections import Counter, defaultdict, deque
 
 from emosynth.errors import ConfigError
-from emosynth.judge import Position, chooser_models
+from emosynth.judge import Position, chooser_models, chooser_rules
 from emosynth.llm.base import ChatRequest, LLMBackend
 from emosynth.records import Dialogue
 from emosynth.synth.prompts import render_messages
@@ -154,6 +154,7 @@ class ClassifierChooser:
         if opener_cap and not real_openers:
             raise ConfigError("an opener cap needs the real benchmark's top-opener share of each label")
         self.caps = {label: opener_cap * share for label, share in (real_openers or {}).items()} if opener_cap else {}
+        self.rules = chooser_rules(opener_cap)
         self.opener_floor = opener_floor
         self.opened: dict[str, Counter[str]] = defaultdict(Counter)
 

@@ -26,7 +26,7 @@ from emosynth.synth.parse import InvalidOutput, parse_dialogue
 from emosynth.synth.planning import TransitionModel, default_transitions
 from emosynth.synth.prompts import Cues, load_cues, render_messages, retry_note
 from emosynth.synth.schemas import labelled_schema, planned_schema, planned_template
-from emosynth.synth.selection import best_of, judged_turns, replay_kept
+from emosynth.synth.selection import best_of, checked_chooser, judged_turns, replay_kept
 from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for, seed_for
 from emosynth.synth.summary import RunSummary, progress_bar, save_summary, show_rates
 from emosynth.taxonomy import get_taxonomy
@@ -84,14 +84,7 @@ class DialogueSynthesizer:
         self.decoding = config.decoding if backend.fills_templates else "schema"
         self.chooser = chooser
         if config.judge:
-            if chooser is None:
-                raise ConfigError(f"judge {config.judge} is set but no chooser was given")
-            if chooser.taxonomy.name != self.taxonomy.name:
-                raise ConfigError(
-                    f"the judge {config.judge} labels {chooser.taxonomy.name}, not {self.taxonomy.name}: "
-                    f"train one on the {self.taxonomy.name} benchmark"
-                )
-            backend.set_chooser(chooser)
+            backend.set_chooser(checked_chooser(config, chooser, self.taxonomy.name))
 
     def _transitions(self) -> TransitionModel:
         if self.config.transitions_file:
@@ -153,7 +146,7 @@ class DialogueSynthesizer:
         n_turns = spec.n_turns if spec.plan is not None else cfg.max_turns
         choice = {}
         if template is not None:
-            choice = best_of(self.chooser, cfg.best_of, spec, cfg.min_judge_score, cfg.judge_rounds, cfg.opener_cap)
+            choice = best_of(self.chooser, cfg.best_of, spec, cfg.min_judge_score, cfg.judge_rounds)
         return ChatRequest(
             messages=messages,
             max_tokens=cfg.max_tokens or cfg.tokens_per_turn * n_turns + 40,

@@ -4,11 +4,31 @@ low."""
 
 from __future__ import annotations
 
-from emosynth.judge import Chooser
+from emosynth.errors import ConfigError
+from emosynth.judge import Chooser, chooser_rules
 from emosynth.llm.base import Completion
 from emosynth.records import Dialogue, Turn
+from emosynth.synth.config import DialogueConfig
 from emosynth.synth.parse import InvalidOutput
 from emosynth.synth.specs import DialogueSpec
+
+
+def checked_chooser(config: DialogueConfig, chooser: Chooser | None, labels: str) -> Chooser:
+    """The chooser of a run whose config names a judge, refused unless it scores the run's label set (named
+    ``labels``) and was built with the rules the config records (else the run records a cap it does not apply)."""
+    if chooser is None:
+        raise ConfigError(f"judge {config.judge} is set but no chooser was given")
+    if chooser.taxonomy.name != labels:
+        raise ConfigError(
+            f"the judge {config.judge} labels {chooser.taxonomy.name}, not {labels}: "
+            f"train one on the {labels} benchmark"
+        )
+    if chooser.rules != chooser_rules(config.opener_cap):
+        raise ConfigError(
+            f"the chooser applies {chooser.rules or 'no rules'} but the run records opener_cap={config.opener_cap}: "
+            "build the chooser with the run's opener cap"
+        )
+    return chooser
 
 
 def best_of(
@@ -17,16 +37,15 @@ def best_of(
     spec: DialogueSpec,
     min_score: float = 0.0,
     rounds: int = 1,
-    opener_cap: float | None = None,
 ) -> dict:
     """The request fields of a planned dialogue's best-of-``n`` filling (none without a chooser); a turn whose best
-    candidate scores below ``min_score`` gets up to ``rounds`` rounds of ``n`` candidates; ``opener_cap``: the
-    chooser's rule against crowded openers (``ClassifierChooser``), named in the request."""
+    candidate scores below ``min_score`` gets up to ``rounds`` rounds of ``n`` candidates. The chooser's rules (e.g.
+    its opener cap) are named in the request."""
     if chooser is None:
         return {}
     labels = tuple(p.emotion for p in spec.plan)
     retry = {"hole_min_score": min_score, "hole_rounds": rounds} if min_score > 0 and rounds > 1 else {}
-    rules = {"chooser_rules": f"opener_cap={opener_cap:g}"} if opener_cap else {}
+    rules = {"chooser_rules": chooser.rules} if chooser.rules else {}
     return {"hole_candidates": n, "hole_labels": labels, "chooser": chooser.identity} | retry | rules
 
 
