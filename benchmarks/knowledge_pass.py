@@ -18,9 +18,8 @@ from machine import describe
 
 from emosynth.data.benchmarks import load_split
 from emosynth.data.io import sidecar
-from emosynth.data.knowledge import read_knowledge
+from emosynth.data.knowledge import knowledge_key, read_knowledge
 from emosynth.synth.knowledge import utterances
-from emosynth.text import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +52,7 @@ def coverage(path: Path, known: set[str], benchmark: str, split: str, rate: floa
     in ``path``)."""
     name, _, dialogues = split.partition("@")
     size, loaded = int(dialogues) if dialogues else None, load_split(benchmark, name)
-    wanted = {normalise(t) for _, t in utterances(loaded, size)}
+    wanted = {knowledge_key(t) for _, t in utterances(loaded, size)}
     whole = len(utterances(loaded))
     return {
         "knowledge": path.as_posix(),
@@ -78,7 +77,7 @@ def main() -> None:
         runs, total = passes(Path(path))
         rows += runs
         rate = per_hour(total["new"], total["seconds"])
-        known = {text for text, relations in read_knowledge(path).items() if relations}
+        known = {key for key, relations in read_knowledge(path).items() if relations}
         splits += [coverage(Path(path), known, benchmark, name, rate) for name in names.split(",")]
     result = {"measured": time.strftime("%Y-%m-%d"), "passes": rows, "splits": splits, "machine": describe()}
     args.out.write_text(json.dumps(result, indent=1) + "\n")

@@ -27,21 +27,21 @@ from machine import describe
 
 from emosynth.data.benchmarks import load_split
 from emosynth.data.io import sidecar
-from emosynth.data.knowledge import read_knowledge
+from emosynth.data.knowledge import Knowledge, read_knowledge
 from emosynth.llm.options import backend_options, open_backend
 from emosynth.records import ATOMIC_RELATIONS
 from emosynth.synth.knowledge import PROMPT, utterances, write_knowledge
 from emosynth.taxonomy import emotion_words
-from emosynth.text import normalise, words
+from emosynth.text import words
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAIN = ("xIntent", "xWant", "xEffect")  # the relations that say what happens, not how anyone feels
 
 
-def counts(texts: list[str], knowledge: dict[str, dict[str, str]]) -> dict:
+def counts(texts: list[str], knowledge: Knowledge) -> dict:
     """The module docstring's counts over ``texts`` (in order) that ``knowledge`` has inferences for."""
     feeling = frozenset().union(*emotion_words().values())
-    rows = [knowledge[key] for t in texts if (key := normalise(t)) in knowledge and knowledge[key]]
+    rows = [found for t in texts if (found := knowledge.find(t))]
     pairs = list(zip(rows, rows[1:]))
     copied = sum(any((v := a.get(r)) and v == b.get(r) and len(words(v)) >= 3 for r in PLAIN) for a, b in pairs)
     plain = [v for row in rows for r in PLAIN if (v := row.get(r))]
@@ -60,7 +60,7 @@ def counts(texts: list[str], knowledge: dict[str, dict[str, str]]) -> dict:
         }
         if rows
         else {},
-        "examples": [{"text": t, "relations": knowledge.get(normalise(t), {})} for t in texts[:4]],
+        "examples": [{"text": t, "relations": knowledge.find(t)} for t in texts[:4]],
     }
 
 

@@ -15,6 +15,7 @@ from emosynth.errors import ConfigError
 from emosynth.experiment.config import ExperimentConfig
 from emosynth.experiment.runner import collect, run_cell, run_experiment
 from emosynth.experiment.stats import analyse
+from emosynth.train.todkat import architecture
 
 from ..train.test_sequence import toy_dialogues
 
@@ -355,6 +356,14 @@ def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_the
     assert record["file"].endswith("knowledge.jsonl") and result["config"]["knowledge"] == str(knowledge)
     # the toy splits draw on the same lines, so each part has some of its turns covered, none all
     assert all(0 < share < 1 for part, share in record["coverage"].items() if part != "synthetic")
+    # TODKAT's own settings (code defaults) are recorded: a cell built with others is not the cell configured now
+    assert result["architecture"] == architecture() and result["architecture"]["topic_weight"] == 0.1
+    path = cell.path(tmp_path / "exp") / "results.json"
+    kept = path.read_text()
+    path.write_text(json.dumps(result | {"architecture": architecture() | {"topic_weight": 0.2}}))
+    with pytest.raises(ConfigError, match=r"trained with TODKAT topic_weight=0.2 \(now 0.1\)"):
+        run_experiment(config, tmp_path / "exp")
+    path.write_text(kept)
     fewer = config.model_copy(update={"relations": ["xWant"]})  # an ablation is not the cell already run
     with pytest.raises(ConfigError, match=r"trained with relations=None \(now \['xWant'\]\)"):
         run_experiment(fewer, tmp_path / "exp")

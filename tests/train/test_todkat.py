@@ -209,6 +209,24 @@ def test_relations_keep_some_knowledge_types_only_for_an_ablation(tiny_bert, kno
         RunConfig.create(benchmark="meld", model="compm", relations=["xWant"])
 
 
+def test_knowledge_is_found_for_the_utterance_as_punctuated_else_with_punctuation_folded(tmp_path):
+    path = tmp_path / "k.jsonl"
+    rows = [
+        {"text": "Yeah!", "relations": {"xReact": "excited"}},
+        {"text": "Yeah?", "relations": {"xReact": "doubtful"}},
+        {"text": "He\u2019s   LOST it.", "relations": {"oReact": "worried"}},
+        {"text": "Fine.", "relations": {}},  # asked about, nothing said
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    known = read_knowledge(path)
+    # punctuation is what tells these apart: each reads its own inferences
+    assert known.find("yeah !") == {"xReact": "excited"} and known.find("Yeah?") == {"xReact": "doubtful"}
+    assert known.find("he's lost it.") == {"oReact": "worried"}  # case, spacing and the typographic apostrophe fold
+    # wording the file does not have (an export with other punctuation): the text with punctuation folded
+    assert known.find("He's lost it!") == {"oReact": "worried"} and known.find("yeah") == {"xReact": "excited"}
+    assert known.find("Fine!") == {} and known.find("Something else.") == {}
+
+
 def test_a_comet_file_with_beams_reads_the_first_inference_that_says_something(tmp_path):
     path = tmp_path / "comet.jsonl"
     rows = [
@@ -216,4 +234,4 @@ def test_a_comet_file_with_beams_reads_the_first_inference_that_says_something(t
         {"text": "Go away.", "relations": {"xIntent": "none", "oReact": "hurt"}},
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert read_knowledge(path) == {"we won": {"xReact": "proud"}, "go away": {"oReact": "hurt"}}
+    assert read_knowledge(path) == {"we won !": {"xReact": "proud"}, "go away .": {"oReact": "hurt"}}

@@ -118,6 +118,13 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digests:
         if knew.get("sha256") != digests.get(now.knowledge):
             now_file = now.knowledge or "none now"
             return f"another knowledge file ({now_file}), or another version of it (it grows as its pass goes on)"
+    if cell.model == "todkat" and "architecture" in result:  # a cell recorded before it was recorded: unknown
+        from emosynth.train.todkat import architecture
+
+        now_built = architecture()
+        for key, value in now_built.items():
+            if result["architecture"].get(key) != value:
+                return f"TODKAT {key}={result['architecture'].get(key)!r} (now {value!r})"
     keys = ("backbone", "max_length", "train_size", "train_dialogues", "synthetic_size", "control", "relations")
     # a cell recorded before a setting existed was run with its default
     before = {k: ran.get(k, RunConfig.model_fields[k].default) for k in keys}

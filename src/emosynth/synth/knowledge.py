@@ -5,8 +5,9 @@ in ATOMIC), cached and resumable. Each utterance is read on its own, as COMET re
 copied inferences from line to line (``benchmarks/results/knowledge_prompt.json``).
 
 The output is a knowledge file, JSONL of ``{"text", "speaker", "relations": {relation: inference}}`` (one line per
-distinct utterance, appended as calls finish, empty ``relations`` where the reply had none for it; a rerun skips
-the lines that have inferences and asks again, with another seed, for those without, up to ``RETRIES`` times), read
+distinct utterance, its words and punctuation case-folded (``data.knowledge.knowledge_key``), appended as calls
+finish, empty ``relations`` where the reply had none for it; a rerun skips the lines that have inferences and asks
+again, with another seed, for those without, up to ``RETRIES`` times), read
 by ``data.knowledge.read_knowledge``;
 an ATOMIC or COMET export written in the same shape can be used instead. A summary beside it
 (``<out>.summary.json``) counts, per invocation and in sum, utterances covered, LLM calls, generated tokens and
@@ -25,7 +26,7 @@ from typing import Any
 
 from emosynth.data.benchmarks import sample_dialogues
 from emosynth.data.io import JsonlWriter, iter_jsonl, sidecar, write_atomic
-from emosynth.data.knowledge import inferences
+from emosynth.data.knowledge import inferences, knowledge_key
 from emosynth.errors import ConfigError
 from emosynth.llm.base import ChatRequest, LLMBackend
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
@@ -110,12 +111,12 @@ def utterances(dialogues: list[Dialogue], limit: int | None = None, seed: int = 
 
 
 def merged(*parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The (speaker, text) lines of one or several splits in order, each text once (where it first appears; case
-    and punctuation folded), lines without words left out."""
+    """The (speaker, text) lines of one or several splits in order, each text once (where it first appears; as
+    ``knowledge_key`` folds it), lines without words left out."""
     seen, out = set(), []
     for part in parts:
         for speaker, text in part:
-            if (key := normalise(text)) and key not in seen:
+            if normalise(text) and (key := knowledge_key(text)) not in seen:
                 seen.add(key)
                 out.append((speaker, text))
     return out
@@ -142,7 +143,7 @@ def write_knowledge(
     out, lines = Path(out), merged(lines)
     out.parent.mkdir(parents=True, exist_ok=True)
     with JsonlWriter(out) as writer:  # the file is locked from here on: what is read is what is there
-        rows = [(normalise(obj.get("text", "")), inferences(obj.get("relations"))) for _, obj in iter_jsonl(out)]
+        rows = [(knowledge_key(obj.get("text", "")), inferences(obj.get("relations"))) for _, obj in iter_jsonl(out)]
         log = Summaries(sidecar(out, "summary.json"), fresh=not rows)
         if rows and (other := next((r["prompt"] for r in log.runs if r.get("prompt", PROMPT) != PROMPT), None)):
             raise ConfigError(
@@ -151,10 +152,10 @@ def write_knowledge(
             )
         done = {key for key, found in rows if found}
         empty = Counter(key for key, found in rows if not found)
-        todo = [line for line in lines if (key := normalise(line[1])) not in done and empty[key] <= RETRIES]
+        todo = [line for line in lines if (key := knowledge_key(line[1])) not in done and empty[key] <= RETRIES]
         chunks = [todo[i : i + per_call] for i in range(0, len(todo), per_call)]
         # a retried line gets another seed: the same chunk with the same seed would replay its cached failure
-        attempts = [max(empty[normalise(text)] for _, text in chunk) for chunk in chunks]
+        attempts = [max(empty[knowledge_key(text)] for _, text in chunk) for chunk in chunks]
         requests = [
             request(c, seed + k + 100_003 * a, backend.fills_templates)
             for k, (c, a) in enumerate(zip(chunks, attempts))
@@ -162,10 +163,10 @@ def write_knowledge(
         summary = {
             **(about or {}),
             "utterances": len(lines),
-            "covered": len({normalise(t) for _, t in lines} & done),  # then counted up as lines get inferences
+            "covered": len({knowledge_key(t) for _, t in lines} & done),  # then counted up as lines get inferences
             "new": 0,
             "failed": 0,
-            "retried": sum(1 for _, text in todo if empty[normalise(text)]),
+            "retried": sum(1 for _, text in todo if empty[knowledge_key(text)]),
             "llm_calls": 0,
             "per_call": per_call,
             "generated_tokens": 0,

@@ -125,8 +125,8 @@ def controlled(synthetic: list, control: str, real: list, seed: int) -> list:
 def knowledge_record(model, path: str | None, read: str | None, parts: dict[str, list], least: float) -> dict | None:
     """TODKAT's knowledge file with the sha256 it had when the model read it (``read``; None when the file changed
     during the read, so an experiment takes the cell as stale) and the share of each part's turns it covers; a part
-    covered less than ``least`` is a ``ConfigError``, and less than ``MIN_KNOWLEDGE_COVERAGE`` a warning (those
-    turns read only the empty slot: a model tested on them is not the paper's); None for the other models."""
+    covered less than ``least`` is a ``ConfigError``, and one not wholly covered a warning (those turns read only the
+    empty slot: a model tested on them is not quite the paper's); None for the other models."""
     if not hasattr(model, "coverage"):
         return None
     coverage = {name: model.coverage(items) for name, items in parts.items()}
@@ -138,7 +138,7 @@ def knowledge_record(model, path: str | None, read: str | None, parts: dict[str,
                 f"min_knowledge_coverage {least}: `emosynth knowledge BENCH:SPLIT -o FILE` adds a split "
                 "(min_knowledge_coverage 0 trains anyway, those turns reading an empty slot)"
             )
-        if share is not None and share < MIN_KNOWLEDGE_COVERAGE:
+        if share is not None and share < 1:
             log.warning("TODKAT: knowledge for %.0f%% of the %s turns (%s)", 100 * share, name, source)
     if path and sha256_file(path) != read:
         log.warning("%s changed while the model read it; its cells will count as stale", shown(path))
@@ -207,6 +207,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         "macro_f1": test["macro_f1"],
         "test": test,
         **({"decoding": model.config.decoding} if hasattr(model, "decodings") else {}),  # TODKAT's, chosen on dev
+        **({"architecture": model.architecture()} if hasattr(model, "architecture") else {}),  # TODKAT's settings
         "stages": dict(stages),
         "config": config.model_dump() | {"synthetic": synthetic_path},
         "data": {

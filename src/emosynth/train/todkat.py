@@ -38,7 +38,7 @@ from torch.nn.utils.rnn import pad_sequence
 from transformers import AutoModel, AutoTokenizer
 
 from emosynth.data.io import write_jsonl
-from emosynth.data.knowledge import read_knowledge
+from emosynth.data.knowledge import Knowledge, read_knowledge
 from emosynth.errors import ConfigError
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
 from emosynth.train.saved import load_parts, save_parts
@@ -63,6 +63,17 @@ class TODKATConfig:
     label_dropout: float = 0.3  # training: a gold previous label is replaced by "unknown" this often
     decoding: str = "greedy"  # inference (``DECODINGS``); the trainer keeps the one with the best dev score
     head_lr_scale: float = 10.0  # the layers new to the backbone learn this many times its rate
+
+
+# the settings that are not RunConfig's (code defaults): recorded with each run, so that an experiment's cells trained
+# before one of them changed count as stale
+ARCHITECTURE = ("topics", "layers", "heads", "dropout", "topic_weight", "max_turns", "label_dropout", "head_lr_scale")
+
+
+def architecture(config: TODKATConfig | None = None) -> dict[str, float | int]:
+    """The ``ARCHITECTURE`` settings of ``config`` (of a default one: what a run builds now)."""
+    config = config or TODKATConfig("", [])
+    return {name: getattr(config, name) for name in ARCHITECTURE}
 
 
 # each label after the model's own earlier ones | every previous one "unknown" | the per-turn head, no decoder
@@ -110,10 +121,14 @@ class TODKAT(DialogueInputs, nn.Module):
         self.classifier = nn.Linear(d, n)
         self.turn_head = nn.Linear(d, n)
         path = _path / "knowledge.jsonl" if _path and (_path / "knowledge.jsonl").exists() else config.knowledge
-        self.knowledge = read_knowledge(path) if path else {}
+        self.knowledge = read_knowledge(path) if path else Knowledge()
         self._vectors: dict[str, torch.Tensor] = {}
         self.aux_loss: torch.Tensor | None = None  # the topic and turn-head losses of the last training pass
         self.loss_terms: dict[str, float] = {}  # the same, term by term, as numbers (the trainer logs their means)
+
+    def architecture(self) -> dict[str, float | int]:
+        """The settings it was built with that a run's config does not name (``ARCHITECTURE``)."""
+        return architecture(self.config)
 
     def train(self, mode: bool = True) -> TODKAT:
         """Training mode; the knowledge encoder stays frozen in eval mode."""

@@ -12,7 +12,6 @@ import torch
 
 from emosynth.errors import ConfigError
 from emosynth.records import ATOMIC_RELATIONS as RELATIONS
-from emosynth.text import normalise
 from emosynth.train.items import TurnItem
 
 # each relation in words, for the knowledge encoder ("The speaker feels: frustration")
@@ -81,7 +80,7 @@ class DialogueInputs:
     def _phrases(self, text: str) -> list[str]:
         """The turn's inferences as the knowledge encoder reads them, in ``RELATIONS`` order ("The speaker wants: more
         information"; words, not the relation's tag, which means nothing to a sentence encoder)."""
-        relations = self.knowledge.get(normalise(text), {})
+        relations = self.knowledge.find(text)
         return [f"{SAID[r]}: {relations[r]}" for r in self.config.relations or RELATIONS if r in relations]
 
     def batches(self, features: list[dict], batch_size: int, seed: int | None = None) -> list[list[int]]:
