@@ -1,6 +1,8 @@
 """TODKAT: the dialogue it rebuilds from turn items, its knowledge slots, and that it learns and round-trips."""
 
 import json
+import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -159,6 +161,38 @@ def test_the_topic_layer_learns_only_with_a_topic_weight_and_new_layers_learn_fa
     assert sum(len(g["params"]) for g in groups) == sum(p.requires_grad for p in model.parameters())
     assert {id(p) for p in groups[0]["params"]} == {id(p) for p in model.encoder.parameters()}
     assert set(SAID) == set(RELATIONS)  # every relation has its words for the knowledge encoder
+
+
+def test_the_topic_layer_learns_the_training_turns_before_the_classifier_does(tiny_bert, knowledge):
+    items = turn_items(toy_dialogues(4), MELD)
+
+    def topic_terms(epochs: int | None) -> tuple[TODKAT, dict[str, float]]:  # None: not prepared
+        torch.manual_seed(0)
+        config = TODKATConfig(str(tiny_bert), list(MELD.labels), str(knowledge), heads=2)
+        model = TODKAT(replace(config, topic_pretrain_epochs=epochs or 0))
+        features = model.featurize(items)
+        encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+        if epochs is not None:
+            model.prepare(features)
+        assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())  # the backbone waits
+        model.train()
+        torch.manual_seed(1)  # the same topic noise
+        model(**model.collate(features))
+        return model, model.loss_terms
+
+    _, unprepared = topic_terms(None)
+    background, started = topic_terms(0)
+    _, pretrained = topic_terms(20)
+    # from a zero bias a topic starts near log(vocabulary) per word; from the background, near the corpus's entropy
+    assert unprepared["topic_reconstruction"] > 0.9 * math.log(len(background.tokenizer))
+    assert started["topic_reconstruction"] < unprepared["topic_reconstruction"] - 0.5
+    # and trained on the turns alone, the topic tells their words apart from the corpus's
+    assert pretrained["topic_reconstruction"] < started["topic_reconstruction"] - 0.1
+    bias, batch = background.bag.bias, background.collate(background.featurize(items))
+    words = [i for ids, own in zip(batch["input_ids"].tolist(), batch["own"].tolist()) for i, o in zip(ids, own) if o]
+    common = max(set(words), key=words.count)
+    unseen = next(i for i in range(len(background.tokenizer)) if i not in words + background.tokenizer.all_special_ids)
+    assert bias[common] > bias[unseen] and math.isclose(float(bias.exp().sum()), 1, rel_tol=1e-4)
 
 
 def test_a_saved_head_that_does_not_fit_the_model_is_refused(tiny_bert, tmp_path):

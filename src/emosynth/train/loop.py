@@ -67,6 +67,8 @@ class Trainer:
         args = self.args
         torch.manual_seed(args.seed)
         features = self.model.featurize(self.train_dataset)
+        if hasattr(self.model, "prepare"):  # what a model takes from its training data before the first step
+            self.model.prepare(features)
         lengths = [len(f["input_ids"]) for f in features]
         n_classes = len(self.model.labels)
         if self.multi_label:

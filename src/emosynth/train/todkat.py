@@ -63,11 +63,22 @@ class TODKATConfig:
     label_dropout: float = 0.3  # training: a gold previous label is replaced by "unknown" this often
     decoding: str = "greedy"  # inference (``DECODINGS``); the trainer keeps the one with the best dev score
     head_lr_scale: float = 10.0  # the layers new to the backbone learn this many times its rate
+    topic_pretrain_epochs: int = 20  # the topic layer alone on the training turns first (``prepare``); 0: none
 
 
 # the settings that are not RunConfig's (code defaults): recorded with each run, so that an experiment's cells trained
 # before one of them changed count as stale
-ARCHITECTURE = ("topics", "layers", "heads", "dropout", "topic_weight", "max_turns", "label_dropout", "head_lr_scale")
+ARCHITECTURE = (
+    "topics",
+    "layers",
+    "heads",
+    "dropout",
+    "topic_weight",
+    "max_turns",
+    "label_dropout",
+    "head_lr_scale",
+    "topic_pretrain_epochs",
+)
 
 
 def architecture(config: TODKATConfig | None = None) -> dict[str, float | int]:
@@ -75,6 +86,11 @@ def architecture(config: TODKATConfig | None = None) -> dict[str, float | int]:
     config = config or TODKATConfig("", [])
     return {name: getattr(config, name) for name in ARCHITECTURE}
 
+
+# what each word of the vocabulary counts as besides its count in the training turns, for the topic decoder's
+# background (TODKAT.prepare): 30K words at 1 each would outweigh the ~20K words of 200 dialogues
+BACKGROUND_PSEUDO_COUNT = 0.01
+TOPIC_PRETRAIN_LR = 1e-3  # the topic layer's own training before the classifier's (TODKAT.prepare)
 
 # each label after the model's own earlier ones | every previous one "unknown" | the per-turn head, no decoder
 DECODINGS = ("greedy", "unknown", "turn")
@@ -211,6 +227,52 @@ class TODKAT(DialogueInputs, nn.Module):
         causal = nn.Transformer.generate_square_subsequent_mask(t)
         out = self.dialogue_decoder(x, memory, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=padding)
         return self.classifier(self.dropout(out))
+
+    def prepare(self, features: list[dict]) -> None:
+        """Before training on ``features``, the topic layer learns their turns on its own, as the paper pre-trains
+        its topic model on the dialogue data: the decoder's bias starts at the log frequency of each word in them
+        (the background word distribution, as in Card, Tan and Smith's SCHOLAR), so that the topic explains how a
+        turn's words differ from the corpus's, then the VAE trains for ``topic_pretrain_epochs`` on the backbone's
+        vectors of the turns (computed once; the backbone is not changed). Trained with the classifier only, from a
+        zero bias, its reconstruction stayed at log(vocabulary) per word through 2 epochs and its KL near 0: a topic
+        that said nothing (``benchmarks/results/todkat_topic.json``). Without a topic weight there is no topic."""
+        if not self.config.topic_weight:
+            return
+        seen, turns = set(), []
+        for feature in features:
+            if id(feature["dialogue"]) not in seen:
+                seen.add(id(feature["dialogue"]))
+                turns += list(zip(feature["dialogue"]["ids"], feature["dialogue"]["own"]))
+        pad = self.tokenizer.pad_token_id or 0
+        batches = []
+        was = self.training
+        self.eval()
+        with torch.no_grad():
+            counts = torch.zeros(len(self.tokenizer))
+            for start in range(0, len(turns), 64):
+                chunk = turns[start : start + 64]
+                width = max(len(ids) for ids, _ in chunk)
+                ids = torch.tensor([i + [pad] * (width - len(i)) for i, _ in chunk])
+                own = torch.tensor([o + [0] * (width - len(o)) for _, o in chunk])
+                mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in chunk])
+                out = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).float()
+                batches.append(((out * m).sum(1) / m.sum(1), ids, own))
+                counts.index_add_(0, ids.flatten(), own.flatten().float())
+            counts[self.tokenizer.all_special_ids] = 0
+            smoothed = counts + BACKGROUND_PSEUDO_COUNT  # a word unseen in training is rare, not impossible
+            self.bag.bias.copy_(torch.log(smoothed / smoothed.sum()))
+        self.train(was)
+        topic = [*self.mu.parameters(), *self.logvar.parameters(), *self.bag.parameters()]
+        optimizer = torch.optim.Adam(topic, lr=TOPIC_PRETRAIN_LR)
+        for _ in range(self.config.topic_pretrain_epochs):
+            for h, ids, own in batches:
+                mu, logvar = self.mu(h), self.logvar(h).clamp(-8, 8)
+                z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+                reconstruction, kl = self._topic_loss(ids, own, z, mu, logvar)
+                optimizer.zero_grad()
+                (reconstruction + kl).backward()
+                optimizer.step()
 
     def _topic_loss(self, input_ids, own, z, mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
         """The VAE's negative ELBO per word of the turn, as its two terms: the reconstruction of the utterance's bag of
