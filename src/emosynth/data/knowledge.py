@@ -22,19 +22,24 @@ class Knowledge(dict):
         super().__init__()
         self.folded: dict[str, dict[str, str]] = {}
         for text, found in rows:
-            for table, key in ((self, knowledge_key(text)), (self.folded, normalise(plain(text)))):
+            for table, key in ((self, knowledge_key(text)), (self.folded, folded_key(text))):
                 if key not in table or (found and not table[key]):  # the first line with inferences counts
                     table[key] = found
 
     def find(self, text: str) -> dict[str, str]:
         """The inferences of an utterance: those written for its wording, else for it with punctuation folded."""
-        return self.get(knowledge_key(text)) or self.folded.get(normalise(plain(text)), {})
+        return self.get(knowledge_key(text)) or self.folded.get(folded_key(text), {})
 
 
 def knowledge_key(text: str) -> str:
     """How a knowledge file knows an utterance: its words and punctuation marks, case-folded, one space apart
     (typographic apostrophes read as plain ones)."""
     return " ".join(tokens(plain(text)))
+
+
+def folded_key(text: str) -> str:
+    """An utterance with its punctuation folded too (``Knowledge.find``'s fallback)."""
+    return normalise(plain(text))
 
 
 def plain(text: str) -> str:

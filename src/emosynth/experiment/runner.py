@@ -121,8 +121,7 @@ def stale(cell: Cell, result: dict[str, Any], config: ExperimentConfig, digests:
     if cell.model == "todkat" and "architecture" in result:  # a cell recorded before it was recorded: unknown
         from emosynth.train.todkat import architecture
 
-        now_built = architecture()
-        for key, value in now_built.items():
+        for key, value in architecture().items():
             if result["architecture"].get(key) != value:
                 return f"TODKAT {key}={result['architecture'].get(key)!r} (now {value!r})"
     keys = ("backbone", "max_length", "train_size", "train_dialogues", "synthetic_size", "control", "relations")

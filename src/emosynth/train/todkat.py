@@ -164,11 +164,8 @@ class TODKAT(DialogueInputs, nn.Module):
     def forward(self, input_ids, attention_mask, own, knowledge, known, lengths, gold, select) -> torch.Tensor:
         """Logits of the selected turns; in training mode also sets ``aux_loss`` (the turn head's loss and the
         weighted topic loss)."""
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        m = attention_mask.unsqueeze(-1).float()
-        h = (out * m).sum(1) / m.sum(1)
-        mu, logvar = self.mu(h), self.logvar(h).clamp(-8, 8)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        h = self._pooled(input_ids, attention_mask)
+        z, mu, logvar = self._topic(h, sample=self.training)
         query = self.query(torch.cat([h, z], -1))
         knowledge = knowledge.clone()
         knowledge[:, 0] = self.empty
@@ -238,26 +235,15 @@ class TODKAT(DialogueInputs, nn.Module):
         that said nothing (``benchmarks/results/todkat_topic.json``). Without a topic weight there is no topic."""
         if not self.config.topic_weight:
             return
-        seen, turns = set(), []
-        for feature in features:
-            if id(feature["dialogue"]) not in seen:
-                seen.add(id(feature["dialogue"]))
-                turns += list(zip(feature["dialogue"]["ids"], feature["dialogue"]["own"]))
-        pad = self.tokenizer.pad_token_id or 0
+        turns = [turn for d in self.dialogues_of(features) for turn in zip(d["ids"], d["own"])]
         batches = []
         was = self.training
         self.eval()
         with torch.no_grad():
             counts = torch.zeros(len(self.tokenizer))
             for start in range(0, len(turns), 64):
-                chunk = turns[start : start + 64]
-                width = max(len(ids) for ids, _ in chunk)
-                ids = torch.tensor([i + [pad] * (width - len(i)) for i, _ in chunk])
-                own = torch.tensor([o + [0] * (width - len(o)) for _, o in chunk])
-                mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in chunk])
-                out = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-                m = mask.unsqueeze(-1).float()
-                batches.append(((out * m).sum(1) / m.sum(1), ids, own))
+                ids, mask, own = self.padded(turns[start : start + 64])
+                batches.append((self._pooled(ids, mask), ids, own))
                 counts.index_add_(0, ids.flatten(), own.flatten().float())
             counts[self.tokenizer.all_special_ids] = 0
             smoothed = counts + BACKGROUND_PSEUDO_COUNT  # a word unseen in training is rare, not impossible
@@ -267,12 +253,23 @@ class TODKAT(DialogueInputs, nn.Module):
         optimizer = torch.optim.Adam(topic, lr=TOPIC_PRETRAIN_LR)
         for _ in range(self.config.topic_pretrain_epochs):
             for h, ids, own in batches:
-                mu, logvar = self.mu(h), self.logvar(h).clamp(-8, 8)
-                z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+                z, mu, logvar = self._topic(h, sample=True)
                 reconstruction, kl = self._topic_loss(ids, own, z, mu, logvar)
                 optimizer.zero_grad()
                 (reconstruction + kl).backward()
                 optimizer.step()
+
+    def _pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """h_t: the backbone's mean-pooled vector of each turn."""
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        m = attention_mask.unsqueeze(-1).float()
+        return (out * m).sum(1) / m.sum(1)
+
+    def _topic(self, h: torch.Tensor, sample: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The latent topic z of each turn (drawn when ``sample``, else its mean), with the mean and log-variance."""
+        mu, logvar = self.mu(h), self.logvar(h).clamp(-8, 8)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
+        return z, mu, logvar
 
     def _topic_loss(self, input_ids, own, z, mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
         """The VAE's negative ELBO per word of the turn, as its two terms: the reconstruction of the utterance's bag of

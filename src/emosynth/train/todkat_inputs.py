@@ -99,24 +99,31 @@ class DialogueInputs:
                 current = []
         return batches + ([current] if current else [])
 
+    @staticmethod
+    def dialogues_of(features: list[dict]) -> list[dict]:
+        """The distinct dialogues of ``features``, in the order they first appear."""
+        return list({id(f["dialogue"]): f["dialogue"] for f in features}.values())
+
+    def padded(self, turns: list[tuple[list[int], list[int]]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Token ids, attention mask and own-word flags of ``turns`` (each its ids and flags), padded to the longest."""
+        width = max(len(ids) for ids, _ in turns)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in turns])
+        mask = (torch.arange(width)[None, :] < torch.tensor([len(ids) for ids, _ in turns])[:, None]).long()
+        own = torch.tensor([flags + [0] * (width - len(flags)) for _, flags in turns])
+        return input_ids, mask, own
+
     def collate(self, features: list[dict]) -> dict[str, torch.Tensor]:
         """The batch's dialogues, every turn of each (padded), and where each item sits in them."""
-        dialogues, where = [], {}
-        for f in features:
-            if id(f["dialogue"]) not in where:
-                where[id(f["dialogue"])] = len(dialogues)
-                dialogues.append(f["dialogue"])
+        dialogues = self.dialogues_of(features)
+        where = {id(d): b for b, d in enumerate(dialogues)}
         lengths = torch.tensor([len(d["ids"]) for d in dialogues])
         if int(lengths.max()) > self.config.max_turns:
             raise ConfigError(
                 f"a dialogue of {int(lengths.max())} turns exceeds TODKAT's max_turns={self.config.max_turns}"
             )
-        turns = [ids for d in dialogues for ids in d["ids"]]
-        width = max(map(len, turns))
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids in turns])
-        mask = (torch.arange(width)[None, :] < torch.tensor([len(ids) for ids in turns])[:, None]).long()
-        own = torch.tensor([flags + [0] * (width - len(flags)) for d in dialogues for flags in d["own"]])
+        turns = [turn for d in dialogues for turn in zip(d["ids"], d["own"])]
+        input_ids, mask, own = self.padded(turns)
         phrases = [turn for d in dialogues for turn in d["knowledge"]]
         slots = 1 + max(map(len, phrases))
         dk = self.knower.config.hidden_size
