@@ -329,7 +329,9 @@ def test_sizes_give_nested_subsets_and_controls_keep_texts_or_take_real_turns(to
         ExperimentConfig.load(toy_experiment)
 
 
-def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_them_stale(toy_experiment, tmp_path):
+def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_them_stale(
+    toy_experiment, tmp_path, monkeypatch
+):
     raw = yaml.safe_load(toy_experiment.read_text())
     turns = {t.text for d in toy_dialogues(12) for t in d.turns}
     known = sorted(turns)[: len(turns) // 2]
@@ -349,11 +351,13 @@ def test_todkat_cells_read_their_benchmarks_knowledge_and_a_grown_file_makes_the
     raw["min_knowledge_coverage"] = 0  # a pilot: train anyway
     (tmp_path / "todkat.yaml").write_text(yaml.safe_dump(raw | {"max_length": {}}))
     config = ExperimentConfig.load(tmp_path / "todkat.yaml")
+    monkeypatch.chdir(tmp_path)  # the checkout: what is inside it is recorded relative to it
     run_experiment(config, tmp_path / "exp")
     [cell] = config.cells()
     result = json.loads((cell.path(tmp_path / "exp") / "results.json").read_text())
     record = result["data"]["knowledge"]
-    assert record["file"].endswith("knowledge.jsonl") and result["config"]["knowledge"] == str(knowledge)
+    assert record["file"] == result["config"]["knowledge"] == "knowledge.jsonl"
+    assert yaml.safe_load((tmp_path / "exp" / "config.yaml").read_text())["knowledge"] == {"meld": "knowledge.jsonl"}
     # the toy splits draw on the same lines, so each part has some of its turns covered, none all
     assert all(0 < share < 1 for part, share in record["coverage"].items() if part != "synthetic")
     # TODKAT's own settings (code defaults) are recorded: a cell built with others is not the cell configured now

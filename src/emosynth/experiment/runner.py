@@ -199,6 +199,7 @@ def run_experiment(
         # directory when inside it, so a committed experiment reads the same in another checkout
         resolved = config.model_dump()
         resolved["synthetic"] = {b: {k: shown(p) for k, p in sets.items()} for b, sets in config.synthetic.items()}
+        resolved["knowledge"] = {b: shown(p) for b, p in config.knowledge.items()}
         if config.data_root is not None:
             roots = config.data_root
             resolved["data_root"] = {b: shown(p) for b, p in roots.items()} if isinstance(roots, dict) else shown(roots)

@@ -122,6 +122,13 @@ def controlled(synthetic: list, control: str, real: list, seed: int) -> list:
     return synthetic
 
 
+def recorded_paths(config: RunConfig) -> dict[str, str]:
+    """The run's other input paths as ``results.json`` records them: relative to the working directory when inside
+    it, so that committed results read the same in another checkout (the backbone stays as given: an experiment
+    compares it by value, ``experiment.runner.stale``)."""
+    return {k: shown(v) for k in ("knowledge", "data_root") if (v := getattr(config, k))}
+
+
 def knowledge_record(model, path: str | None, read: str | None, parts: dict[str, list], least: float) -> dict | None:
     """TODKAT's knowledge file with the sha256 it had when the model read it (``read``; None when the file changed
     during the read, so an experiment takes the cell as stale) and the share of each part's turns it covers; a part
@@ -209,7 +216,7 @@ def run(config: RunConfig, out_dir: str | Path) -> dict:
         **({"decoding": model.config.decoding} if hasattr(model, "decodings") else {}),  # TODKAT's, chosen on dev
         **({"architecture": model.architecture()} if hasattr(model, "architecture") else {}),  # TODKAT's settings
         "stages": dict(stages),
-        "config": config.model_dump() | {"synthetic": synthetic_path},
+        "config": config.model_dump() | {"synthetic": synthetic_path} | recorded_paths(config),
         "data": {
             "benchmark": config.benchmark,
             "n_train": len(split["train"]),
