@@ -5,12 +5,13 @@
 Every run is one row (a list, one entry per run and seed). Two runs of the same setting and seed (a run
 under ``runs/`` and the same cell of an experiment) are kept once, the first given. A Markdown table of
 mean and standard deviation over seeds, per setting, is printed for the README. ``--append`` keeps the rows
-already in the results file (runs of this checkout need not include every earlier run).
+already in the results file (runs of this checkout need not include every earlier run); with no runs given,
+the table of the results file is printed as it stands.
 """
 
+import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
 from machine import describe
@@ -96,15 +97,21 @@ def key_of(row: dict) -> tuple:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    append = "--append" in args  # keep the rows already in the results file; a given run of the same key replaces one
-    runs = json.loads(OUT.read_text()) if append and OUT.exists() else []
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="*", type=Path, help="results.json of runs or experiment cells")
+    parser.add_argument(
+        "--append", action="store_true", help="keep the rows already in the results file (a given run replaces its own)"
+    )
+    args = parser.parse_args()
+    # no runs given: print the table of the results file as it stands
+    runs = json.loads(OUT.read_text()) if (args.append or not args.results) and OUT.exists() else []
     given, seen = [], set()
-    for p in (a for a in args if a != "--append"):
-        row = summarize(Path(p))
+    for path in args.results:
+        row = summarize(path)
         if key_of(row) not in seen:
             seen.add(key_of(row))
             given.append(row | {"machine": describe()})
     runs = [r for r in runs if key_of(r) not in seen] + given
-    OUT.write_text(json.dumps(runs, indent=1) + "\n")
+    if given:
+        OUT.write_text(json.dumps(runs, indent=1) + "\n")
     print(table(runs))

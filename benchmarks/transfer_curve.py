@@ -4,7 +4,8 @@
 A row: benchmark, model, dataset (its name in the experiment; none for real only), synthetic_size (dialogues
 pre-trained on; 0 for real only), selection (``none`` or ``best-of-n``, from the dataset's generation config),
 control (``none``, ``shuffled-labels`` or ``real-warm-start``), seed, weighted_f1; plus the mean and spread per point
-of the curve. Nothing is trained here: run the experiment first (it is resumable), then this.
+of the curve. Nothing is trained here: run the experiment first (it is resumable), then this. Prints the curve as
+the README's Markdown table.
 
     .venv/bin/python benchmarks/transfer_curve.py [experiments/scale] [--out FILE]
 """
@@ -35,10 +36,10 @@ def main() -> None:
     rows, stats = collect(config, args.experiment)
     keys = ("benchmark", "model", "dataset", "synthetic_size", "selection", "control", "seed")
     points = curve_points(config, rows)
-    runs = [{k: p[k] for k in keys} | {"weighted_f1": p["weighted_f1"]} for p in points]
-    by_point = defaultdict(list)
-    for r in runs:
-        by_point[tuple(r[k] for k in keys[:-1])].append(r["weighted_f1"])
+    by_point = defaultdict(list)  # unrounded scores: a point's mean is rounded once, as erc_f1.py does
+    for p in points:
+        by_point[tuple(p[k] for k in keys[:-1])].append(p["weighted_f1"])
+    runs = [{k: p[k] for k in keys} | {"weighted_f1": round(p["weighted_f1"], 4)} for p in points]
     curve = [
         dict(zip(keys[:-1], point))
         | {
@@ -59,8 +60,41 @@ def main() -> None:
         "machine": describe(),
     }
     args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(table(curve))
+
+
+# the README's columns: (synthetic_size, selection, control) of each point of the curve
+COLUMNS = {
+    "real only": (0, "none", "none"),
+    "+ 50": (50, "best-of-n", "none"),
+    "+ 150": (150, "best-of-n", "none"),
+    "+ 500": (500, "best-of-n", "none"),
+    "+ 150, no selection": (150, "none", "none"),
+    "control: 500, labels shuffled": (500, "best-of-n", "shuffled-labels"),
+    "control: as many real turns": (500, "best-of-n", "real-warm-start"),
+}
+NAMES = {"meld": "MELD", "emorynlp": "EmoryNLP", "utterance": "utterance", "compm": "CoMPM", "context": "one-sequence", "todkat": "TODKAT"}
+
+
+def table(curve: list[dict]) -> str:
+    """Markdown for the README: one line per benchmark and model, mean ± std per column, the best mean in bold."""
+    cells: dict[tuple, dict[str, dict]] = defaultdict(dict)
     for point in curve:
-        print(json.dumps(point))
+        where = (point["synthetic_size"], point["selection"], point["control"])
+        column = next((name for name, at in COLUMNS.items() if at == where), None)
+        if column is not None:
+            cells[(point["benchmark"], point["model"])][column] = point
+    lines = ["| benchmark | model | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2) + "|"]
+    order = list(NAMES)  # MELD first, then the models as the README lists them
+    for (benchmark, model), row in sorted(cells.items(), key=lambda kv: (order.index(kv[0][0]), order.index(kv[0][1]))):
+        best = max(p["mean"] for p in row.values())
+        shown = []
+        for column in COLUMNS:
+            point = row.get(column)
+            text = f"{point['mean']:.4f} ± {point['std']:.4f}" if point else "pending"
+            shown.append(f"**{text}**" if point and point["mean"] == best and column != "real only" else text)
+        lines.append(f"| {NAMES.get(benchmark, benchmark)} | {NAMES.get(model, model)} | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

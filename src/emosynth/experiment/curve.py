@@ -54,7 +54,7 @@ def curve_points(config: ExperimentConfig, rows: list[dict[str, Any]]) -> list[d
                 "control": config.controls.get(dataset, "none") if dataset else "none",
                 "seed": r["seed"],
                 "metric": r["metric"],
-                r["metric"]: round(r["score"], 4),
+                r["metric"]: r["score"],  # unrounded: means over seeds are taken from these
             }
         )
     return points
