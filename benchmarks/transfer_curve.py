@@ -73,7 +73,14 @@ COLUMNS = {
     "control: 500, labels shuffled": (500, "best-of-n", "shuffled-labels"),
     "control: as many real turns": (500, "best-of-n", "real-warm-start"),
 }
-NAMES = {"meld": "MELD", "emorynlp": "EmoryNLP", "utterance": "utterance", "compm": "CoMPM", "context": "one-sequence", "todkat": "TODKAT"}
+NAMES = {
+    "meld": "MELD",
+    "emorynlp": "EmoryNLP",
+    "utterance": "utterance",
+    "compm": "CoMPM",
+    "context": "one-sequence",
+    "todkat": "TODKAT",
+}
 
 
 def table(curve: list[dict]) -> str:
