@@ -92,8 +92,12 @@ def table(curve: list[dict]) -> str:
         if column is not None:
             cells[(point["benchmark"], point["model"])][column] = point
     lines = ["| benchmark | model | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2) + "|"]
-    order = list(NAMES)  # MELD first, then the models as the README lists them
-    for (benchmark, model), row in sorted(cells.items(), key=lambda kv: (order.index(kv[0][0]), order.index(kv[0][1]))):
+    order = list(NAMES)  # MELD first, then the models as the README lists them; others after, by name
+
+    def rank(name: str) -> tuple[int, str]:
+        return (order.index(name) if name in order else len(order), name)
+
+    for (benchmark, model), row in sorted(cells.items(), key=lambda kv: (rank(kv[0][0]), rank(kv[0][1]))):
         best = max(p["mean"] for p in row.values())
         shown = []
         for column in COLUMNS:
