@@ -84,7 +84,8 @@ NAMES = {
 
 
 def table(curve: list[dict]) -> str:
-    """Markdown for the README: one line per benchmark and model, mean ± std per column, the best mean in bold."""
+    """Markdown for the README: one line per benchmark and model, mean ± std per column (a point with one seed so far
+    shows its score and says so), the best mean over more than one seed in bold."""
     cells: dict[tuple, dict[str, dict]] = defaultdict(dict)
     for point in curve:
         where = (point["synthetic_size"], point["selection"], point["control"])
@@ -98,12 +99,17 @@ def table(curve: list[dict]) -> str:
         return (order.index(name) if name in order else len(order), name)
 
     for (benchmark, model), row in sorted(cells.items(), key=lambda kv: (rank(kv[0][0]), rank(kv[0][1]))):
-        best = max(p["mean"] for p in row.values())
+        best = max((p["mean"] for p in row.values() if p["seeds"] > 1), default=None)
         shown = []
         for column in COLUMNS:
             point = row.get(column)
-            text = f"{point['mean']:.4f} ± {point['std']:.4f}" if point else "pending"
-            shown.append(f"**{text}**" if point and point["mean"] == best and column != "real only" else text)
+            if not point:
+                shown.append("pending")
+            elif point["seeds"] == 1:
+                shown.append(f"{point['mean']:.4f} (1 seed)")
+            else:
+                text = f"{point['mean']:.4f} ± {point['std']:.4f}"
+                shown.append(f"**{text}**" if point["mean"] == best and column != "real only" else text)
         lines.append(f"| {NAMES.get(benchmark, benchmark)} | {NAMES.get(model, model)} | " + " | ".join(shown) + " |")
     return "\n".join(lines)
 
