@@ -120,9 +120,13 @@ def test_an_output_made_before_template_filling_resumes_only_with_schema_decodin
     assert "was generated with cues_version=2, not 3" in line
     cues = tmp_path / "cues.yaml"
     cues.write_text("version: 2\nlabels:\n  joy: delight\n  anger: raised voice\n")
-    resumed = emosynth("generate", "dialogues", "--decoding", "schema", "--cue-file", str(cues), *small)
+    resumed = emosynth(
+        "generate", "dialogues", "--decoding", "schema", "--cue-file", str(cues), "--replace-given-up", *small
+    )
     assert resumed.returncode == 0, resumed.stderr
-    assert json.loads((tmp_path / "o.config.json").read_text())["decoding"] == "schema"
+    config = json.loads((tmp_path / "o.config.json").read_text())
+    assert config["decoding"] == "schema" and config["replace_given_up"] is True
+    assert "added in place of given-up ones" in resumed.stdout
 
 
 def test_pillars_names_a_missing_corpus_and_a_bad_story_file_before_loading_a_model(tmp_path):

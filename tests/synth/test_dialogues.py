@@ -15,6 +15,7 @@ from emosynth.llm.base import Completion, LLMBackend
 from emosynth.llm.cache import CachedBackend, ResponseCache
 from emosynth.synth.config import DialogueConfig
 from emosynth.synth.dialogues import DialogueSynthesizer, check_output
+from emosynth.taxonomy import get_taxonomy
 
 from ..conftest import needs_data
 
@@ -109,6 +110,54 @@ def test_a_retry_tells_the_model_which_line_it_repeated(tmp_path, feedback):
         assert all(d.metadata["attempt"] == 1 for d in read_dialogues(tmp_path / "f.jsonl"))
     else:
         assert summary.accepted == 0 and len({p for p in llm.prompts}) == 2  # retries repeat the prompt
+
+
+class FailsFirst(LLMBackend):
+    """Stands in for the LLM: follows the plan, but its first answer repeats a line (and so fails)."""
+
+    name, model_id = "scripted", "fails-first"
+
+    def __init__(self):
+        self.calls = 0
+
+    def complete(self, request):
+        self.calls += 1
+        plan = request.json_schema["properties"]["turns"]["prefixItems"]
+        turns = [
+            {
+                "speaker": t["properties"]["speaker"]["const"],
+                "emotion": t["properties"]["emotion"]["const"],
+                "utterance": "same old line" if self.calls == 1 and i else f"line {i} of answer {self.calls}",
+            }
+            for i, t in enumerate(plan)
+        ]
+        return Completion(json.dumps({"turns": turns}), "stop", 10, 20, self.model_id)
+
+
+def test_a_dialogue_given_up_is_replaced_when_asked_and_a_rerun_adds_nothing(tmp_path):
+    out = tmp_path / "r.jsonl"
+    cfg = DialogueConfig.create(
+        mode="natural", retry_feedback=False, replace_given_up=True, **(FAST | {"max_attempts": 1})
+    )
+    summary = DialogueSynthesizer(cfg, FailsFirst()).run(out, progress=False)
+    assert (summary.accepted, summary.rejected, summary.replacements) == (3, 1, 1)
+    kept = [d.id[-2:] for d in read_dialogues(out)]
+    assert kept == ["01", "02", "03"]  # dialogue 3, the first beyond -n 3, stands in for dialogue 0
+    assert json.loads(sidecar(out, "summary.json").read_text())["replacements"] == 1
+    again = DialogueSynthesizer(cfg, FailsFirst()).run(out, progress=False)
+    assert again.attempts == 0 and again.already_done == 3 and len(read_dialogues(out)) == 3
+
+
+def test_a_balanced_replacement_asks_for_the_target_given_up_and_stops_at_twice_n(tmp_path):
+    out = tmp_path / "s.jsonl"
+    cfg = DialogueConfig.create(preset="paper", mode="balanced", replace_given_up=True, **(FAST | {"n": 7}))
+    summary = DialogueSynthesizer(cfg, ScriptedModel()).run(out, progress=False)
+    # the script always says anger, disgust, neutral: the other 4 targets fail again in dialogues 7-13
+    assert (summary.accepted, summary.rejected, summary.replacements) == (3, 8, 4)
+    given_up = [json.loads(x) for x in sidecar(out, "rejected.jsonl").read_text().splitlines()]
+    labels = get_taxonomy("meld").labels
+    replaced = sorted(int(r["id"][-6:]) for r in given_up if int(r["id"][-6:]) >= 7)
+    assert replaced == sorted(7 + labels.index(t) for t in ("joy", "surprise", "sadness", "fear"))
 
 
 def test_a_resumed_run_counts_replayed_failures_apart_from_new_ones(tmp_path):

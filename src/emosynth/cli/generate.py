@@ -36,6 +36,14 @@ def generate_dialogues(
     min_turns: Annotated[int | None, typer.Option()] = None,
     max_turns: Annotated[int | None, typer.Option()] = None,
     max_attempts: Annotated[int | None, typer.Option(help="Tries per dialogue before it is rejected.")] = None,
+    replace_given_up: Annotated[
+        bool,
+        typer.Option(
+            "--replace-given-up",
+            help="Replace each dialogue given up (rejected after --max-attempts) by a new one, so that -n are kept "
+            "(Balanced: one of the same target).",
+        ),
+    ] = False,
     retry_feedback: Annotated[
         bool | None, typer.Option("--retry-feedback/--no-retry-feedback", help="Tell a retry why it failed.")
     ] = None,
@@ -94,6 +102,7 @@ def generate_dialogues(
             min_turns=min_turns,
             max_turns=max_turns,
             max_attempts=max_attempts,
+            replace_given_up=replace_given_up,
             retry_feedback=retry_feedback,
             temperature=temperature,
             cue_file=cue_file,

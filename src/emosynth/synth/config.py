@@ -79,6 +79,8 @@ class DialogueConfig(BaseModel):
     cues: bool = True
     few_shot: int = Field(0, ge=0, le=5)
     max_attempts: int = Field(5, ge=1, le=20)
+    # a dialogue given up after max_attempts is replaced by a new one so that n are kept (DialogueSynthesizer)
+    replace_given_up: bool = False
     retry_feedback: bool = True
     temperature: float = Field(0.8, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)

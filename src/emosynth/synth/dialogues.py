@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -220,7 +221,8 @@ class DialogueSynthesizer:
         return done
 
     def run(self, out: str | Path, progress: bool = True) -> RunSummary:
-        """Generate into ``out``; a rerun skips dialogues already accepted or rejected there."""
+        """Generate into ``out``; a rerun skips dialogues already accepted or rejected there. With
+        ``replace_given_up``, each dialogue given up is replaced by a new one (``replacements``)."""
         out = Path(out)
         start = time.perf_counter()
         summary = RunSummary(requested=self.config.n)
@@ -230,24 +232,31 @@ class DialogueSynthesizer:
             with JsonlWriter(out) as accepted, JsonlWriter(sidecar(out, "rejected.jsonl")) as rejected:
                 sidecar(out, "config.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
                 done = self.done_ids(out)
+                kept = Counter(d.target_emotion for d in read_dialogues(out)) if out.exists() else Counter()
                 if self.chooser is not None and out.exists():
                     replay_kept(self.chooser, read_dialogues(out))
                 pending = [s for s in map(self.spec, range(self.config.n)) if s.id not in done]
                 summary.already_done = self.config.n - len(pending)
                 bar = progress_bar(self.config.n, summary.already_done, progress)
                 try:
-                    for event, payload in self._attempt_waves(pending, summary):
-                        if event == "accepted":
-                            accepted.write(payload.to_dict())
-                            summary.accepted += 1
-                            summary.label_counts.update(payload.emotions)
-                            summary.add_judged(payload.metadata.get("judge"))
-                        else:
-                            rejected.write(payload.to_dict())
-                            summary.rejected += 1
-                            summary.final_rejections_by_reason[payload.reason] += 1
-                        bar.update(1)
-                        show_rates(bar, summary, start)
+                    while pending:
+                        for event, payload in self._attempt_waves(pending, summary):
+                            if event == "accepted":
+                                accepted.write(payload.to_dict())
+                                summary.accepted += 1
+                                summary.label_counts.update(payload.emotions)
+                                summary.add_judged(payload.metadata.get("judge"))
+                                kept[payload.target_emotion] += 1
+                            else:
+                                rejected.write(payload.to_dict())
+                                summary.rejected += 1
+                                summary.final_rejections_by_reason[payload.reason] += 1
+                            bar.update(1)
+                            show_rates(bar, summary, start)
+                        done.update(s.id for s in pending)
+                        pending = self.replacements(kept, done) if self.config.replace_given_up else []
+                        summary.replacements += len(pending)
+                        bar.total += len(pending)
                 finally:
                     bar.close()
                     summary.wall_seconds = time.perf_counter() - start
@@ -257,6 +266,23 @@ class DialogueSynthesizer:
             raise
         self._save_summary(out, summary)
         return summary
+
+    def replacements(self, kept: Counter, done: set[str]) -> list[DialogueSpec]:
+        """New dialogues for those given up: as many per Balanced target (per run in Natural) as the first ``n``
+        planned minus those kept, taken in order from dialogues ``n`` to ``2n - 1`` not tried before (a dialogue
+        of ``-n N`` is the same whatever ``N``; past ``2n`` the run stops short and says so in its counts)."""
+        n = self.config.n
+        missing = Counter(self.spec(i).target for i in range(n)) - kept
+        picked = []
+        for i in range(n, 2 * n):
+            if not missing:
+                break
+            spec = self.spec(i)
+            if missing[spec.target] and spec.id not in done:
+                picked.append(spec)
+                missing[spec.target] -= 1
+                missing = +missing
+        return picked
 
     @staticmethod
     def _save_summary(out: Path, summary: RunSummary) -> None:

@@ -22,6 +22,7 @@ class RunSummary:
     already_done: int = 0
     accepted: int = 0
     rejected: int = 0
+    replacements: int = 0  # dialogues added beyond the n requested in place of ones given up (replace_given_up)
     attempts: int = 0
     cached_responses: int = 0  # answered from the cache: no decoding, so not in the tokens, seconds or reasons below
     replayed_rejections: int = 0  # cached answers that failed again (a resumed run replays an earlier run's failures)
@@ -57,6 +58,7 @@ class RunSummary:
             "already_done": self.already_done,
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "replacements": self.replacements,
             "accepted_fraction": round(self.accepted / done, 4) if done else None,
             "attempts": self.attempts,
             "cached_responses": self.cached_responses,
@@ -88,7 +90,8 @@ class RunSummary:
         d = self.to_dict()
         out = [
             f"accepted {d['accepted']}, rejected {d['rejected']} (of {d['requested']} requested; "
-            f"{d['already_done']} were already done), {d['attempts']} attempts, {d['cached_responses']} from cache",
+            f"{d['already_done']} were already done; {d['replacements']} added in place of given-up ones), "
+            f"{d['attempts']} attempts, {d['cached_responses']} from cache",
             f"rejected attempts by reason: {d['rejections_by_reason'] or 'none'}; "
             f"{d['replayed_rejections']} cached failures replayed",
             f"rejected dialogues by last reason: {d['final_rejections_by_reason'] or 'none'}",
