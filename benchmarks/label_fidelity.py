@@ -57,6 +57,7 @@ def main() -> None:
     p.add_argument("--backend", default="llamacpp")
     p.add_argument("--model", default=None)
     p.add_argument("--base-url", default=None)
+    p.add_argument("--n-threads", type=int, default=None, help="llamacpp: threads (1 beside another job)")
     p.add_argument("--ceiling-per-label", type=int, default=20)
     p.add_argument("--filter-by", default="classifier", help="judges that must disagree, comma-separated")
     p.add_argument("--level", default="dialogue")
@@ -73,7 +74,8 @@ def main() -> None:
     os.chdir(ROOT)  # paths in the results are recorded from the repository root
     results = json.loads(args.output.read_text()) if args.output.exists() else {"datasets": {}}
     # one LLM judge and one cache for every dataset: ceilings on the same dev turns are asked once
-    options = backend_options(args.backend, model=args.model, base_url=args.base_url) if args.llm else None
+    given = {"model": args.model, "base_url": args.base_url, "n_threads": args.n_threads}
+    options = backend_options(args.backend, **given) if args.llm else None
     with open_backend(options, args.cache) as backend:
         for data in datasets:
             record(results, data, classifiers, backend, args)
