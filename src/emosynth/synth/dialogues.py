@@ -28,10 +28,10 @@ from emosynth.synth.planning import TransitionModel, default_transitions
 from emosynth.synth.prompts import Cues, load_cues, render_messages, retry_note
 from emosynth.synth.schemas import labelled_schema, planned_schema, planned_template
 from emosynth.synth.selection import best_of, checked_chooser, judged_turns, replay_kept
-from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, rng_for, seed_for
-from emosynth.synth.summary import RunSummary, progress_bar, save_summary, show_rates
+from emosynth.synth.specs import DialogueSpec, build_spec, load_scenarios, replacements, rng_for, seed_for
+from emosynth.synth.summary import RunSummary, progress_bar, show_rates, write_summary
 from emosynth.taxonomy import get_taxonomy
-from emosynth.text import distinct_n, word_ngrams
+from emosynth.text import word_ngrams
 
 log = logging.getLogger(__name__)
 # a run resumes into an output only when these agree (cues_version: the cue file's, recorded when cues are on)
@@ -222,7 +222,7 @@ class DialogueSynthesizer:
 
     def run(self, out: str | Path, progress: bool = True) -> RunSummary:
         """Generate into ``out``; a rerun skips dialogues already accepted or rejected there. With
-        ``replace_given_up``, each dialogue given up is replaced by a new one (``replacements``)."""
+        ``replace_given_up``, each dialogue given up is replaced by a new one (``specs.replacements``)."""
         out = Path(out)
         start = time.perf_counter()
         summary = RunSummary(requested=self.config.n)
@@ -254,7 +254,8 @@ class DialogueSynthesizer:
                             bar.update(1)
                             show_rates(bar, summary, start)
                         done.update(s.id for s in pending)
-                        pending = self.replacements(kept, done) if self.config.replace_given_up else []
+                        more = self.config.replace_given_up
+                        pending = replacements(self.spec, self.config.n, kept, done) if more else []
                         summary.replacements += len(pending)
                         bar.total += len(pending)
                 finally:
@@ -262,33 +263,10 @@ class DialogueSynthesizer:
                     summary.wall_seconds = time.perf_counter() - start
         except KeyboardInterrupt:  # what this invocation did is still worth recording
             summary.interrupted = True
-            self._save_summary(out, summary)
+            write_summary(out, summary)
             raise
-        self._save_summary(out, summary)
+        write_summary(out, summary)
         return summary
-
-    def replacements(self, kept: Counter, done: set[str]) -> list[DialogueSpec]:
-        """New dialogues for those given up: as many per Balanced target (per run in Natural) as the first ``n``
-        planned minus those kept, taken in order from dialogues ``n`` to ``2n - 1`` not tried before (a dialogue
-        of ``-n N`` is the same whatever ``N``; past ``2n`` the run stops short and says so in its counts)."""
-        n = self.config.n
-        missing = Counter(self.spec(i).target for i in range(n)) - kept
-        picked = []
-        for i in range(n, 2 * n):
-            if not missing:
-                break
-            spec = self.spec(i)
-            if missing[spec.target] and spec.id not in done:
-                picked.append(spec)
-                missing[spec.target] -= 1
-                missing = +missing
-        return picked
-
-    @staticmethod
-    def _save_summary(out: Path, summary: RunSummary) -> None:
-        dialogues = read_dialogues(out) if out.exists() else []
-        summary.distinct_2 = distinct_n([t.text for d in dialogues for t in d.turns], 2)
-        save_summary(sidecar(out, "summary.json"), summary, dialogues)
 
     def _attempt_waves(self, pending: list[DialogueSpec], summary: RunSummary) -> Iterator[tuple[str, Any]]:
         """Attempt k of every still-failing dialogue is one wave (``synth.attempts.waves``)."""

@@ -4,6 +4,8 @@ target emotion and, for planned labelling, the speaker and emotion of every turn
 from __future__ import annotations
 
 import random
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -113,6 +115,23 @@ def build_spec(
         target=target,
         plan=plan,
     )
+
+
+def replacements(spec: Callable[[int], DialogueSpec], n: int, kept: Counter, done: set[str]) -> list[DialogueSpec]:
+    """New dialogues for those given up: as many per Balanced target (per run in Natural) as the first ``n``
+    planned minus those ``kept``, taken in order from dialogues ``n`` to ``2n - 1`` not in ``done`` (a dialogue
+    of ``-n N`` is the same whatever ``N``; past ``2n`` the run stops short and says so in its counts)."""
+    missing = Counter(spec(i).target for i in range(n)) - kept
+    picked = []
+    for i in range(n, 2 * n):
+        if not missing:
+            break
+        candidate = spec(i)
+        if missing[candidate.target] and candidate.id not in done:
+            picked.append(candidate)
+            missing[candidate.target] -= 1
+            missing = +missing
+    return picked
 
 
 def few_shot_pool(taxonomy: str, k: int, data_root: str | None = None) -> list[Dialogue] | None:

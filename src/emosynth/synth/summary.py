@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emosynth.data.io import read_dialogues, sidecar
 from emosynth.records import Dialogue
+from emosynth.text import distinct_n
 
 
 @dataclass
@@ -143,6 +145,13 @@ def save_summary(path: Path, summary: RunSummary, dialogues: list[Dialogue]) -> 
     }
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return record
+
+
+def write_summary(out: Path, summary: RunSummary) -> None:
+    """Save ``summary`` beside the dialogues in ``out``, with what the whole file now holds."""
+    dialogues = read_dialogues(out) if out.exists() else []
+    summary.distinct_2 = distinct_n([t.text for d in dialogues for t in d.turns], 2)
+    save_summary(sidecar(out, "summary.json"), summary, dialogues)
 
 
 def progress_bar(total: int, initial: int, enabled: bool, unit: str = "dlg", desc: str | None = None):
