@@ -145,11 +145,13 @@ def test_a_hole_below_the_minimum_score_gets_another_round_and_keeps_the_best_of
     assert one.canonical() != two.canonical()  # a different bar is cached apart
     completion = three_slots.complete(two)
     shown = [c for _, c, _ in chooser.shown]  # a hole's candidates after each round: 2, then all 4 if needed
-    # the first hole's first round stayed below the bar: a second round, and the best of all 4 is kept (the
-    # shortest of the second round); the other holes were above it at once
+    # the first hole's first round stayed below the bar: a second round, whose scoring sees the first round's 2
+    # candidates beside its own 2, and the best of all 4 is kept (which of the rounds wrote it depends on the text
+    # the CPU's build of llama.cpp samples); the other holes were above the bar at once
     assert completion.extra["hole_candidates"] == [4, 2, 2] and [len(c) for c in shown] == [2, 4, 2, 2]
+    assert shown[1][:2] == shown[0]
     turns = json.loads(completion.text)["turns"]
-    assert turns[0]["utterance"] == min(shown[1][2:], key=len) and completion.extra["hole_scores"][0] > -1000
+    assert turns[0]["utterance"] == min(shown[1], key=len) and completion.extra["hole_scores"][0] > -1000
     for turn, candidates in zip(turns[1:], shown[2:]):
         assert turn["utterance"] == min(candidates, key=len)
 
