@@ -60,11 +60,16 @@ def summarize(path: Path) -> dict:
     return row
 
 
+def setting(row: dict) -> tuple:
+    """The row's values of SETTING, hashable (a list of relations becomes a tuple)."""
+    return tuple(tuple(v) if isinstance(v := row.get(k), list) else v for k in SETTING)
+
+
 def table(runs: list[dict]) -> str:
     """Markdown: one line per setting, mean ± sd of weighted/macro-F1 over its seeds."""
     groups: dict[tuple, list[dict]] = {}
     for row in runs:
-        groups.setdefault(tuple(row.get(k) for k in SETTING), []).append(row)
+        groups.setdefault(setting(row), []).append(row)
 
     def stat(rows: list[dict], key: str) -> str:
         values = [r[key] for r in rows]
@@ -93,7 +98,7 @@ def table(runs: list[dict]) -> str:
 
 
 def key_of(row: dict) -> tuple:
-    return (*(row.get(k) for k in SETTING), row["seed"])
+    return (*setting(row), row["seed"])
 
 
 if __name__ == "__main__":
