@@ -201,6 +201,37 @@ def test_chosen_models_run_first_and_an_unknown_one_is_refused(toy_experiment, t
     assert [c.model for c in spy.cells[2:]] == ["utterance", "utterance"] and len(rows) == 4
 
 
+def test_a_cell_another_process_trains_is_left_to_it_and_redone_once_that_process_dies(toy_experiment, tmp_path):
+    config = ExperimentConfig.load(toy_experiment).model_copy(update={"regimes": ["real"], "seeds": [0, 1, 2]})
+    out, spy = tmp_path / "exp", Spy()
+    with pytest.raises(ConfigError, match="seed 7 is not in the grid; it has 0, 1, 2"):
+        run_experiment(config, out, run=spy, seeds=[7])
+    busy = config.cells()[0]
+    assert busy.seed == 0
+    busy.path(out).mkdir(parents=True)
+    (busy.path(out) / "train.log").write_text("epoch 1 of 12\n")  # what the other process has written so far
+    hold = (  # another process training that cell: it holds the lock until killed
+        "import sys, filelock; lock = filelock.FileLock(sys.argv[1]); lock.acquire(); print(1, flush=True); input()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(out / "cells/meld/utterance/real/seed0.lock")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "1\n"  # it holds the lock now
+        rows, _ = run_experiment(config, out, run=spy, seeds=[0, 1])
+        assert [c.seed for c in spy.cells] == [1] and len(rows) == 1  # seed 2 not asked for, seed 0 taken
+        assert (busy.path(out) / "train.log").read_text() == "epoch 1 of 12\n"  # its files are left alone
+    finally:
+        holder.kill()
+        holder.wait()
+    rows, _ = run_experiment(config, out, run=spy)  # the holder died half-way: its cell starts again from nothing
+    assert [c.seed for c in spy.cells[1:]] == [0, 2] and len(rows) == 3
+    assert not (busy.path(out) / "train.log").exists() and (busy.path(out) / "results.json").is_file()
+
+
 def test_fewer_threads_change_how_cells_run_not_which_are_finished(toy_experiment, tmp_path):
     config = ExperimentConfig.load(toy_experiment).model_copy(update={"regimes": ["real"], "seeds": [0, 1]})
     out, spy = tmp_path / "exp", Spy()
@@ -254,9 +285,10 @@ def test_cells_follow_the_data_by_content_not_by_path(toy_experiment, tmp_path):
 def test_cli_experiment_runs_cells_and_reports_the_statistics(toy_experiment, tmp_path):
     out = tmp_path / "cli-exp"
     cmd = [sys.executable, "-m", "emosynth", "experiment", str(toy_experiment), "-o", str(out), "--no-report"]
-    run = subprocess.run([*cmd, "--limit", "3"], capture_output=True, text=True, timeout=600)
+    run = subprocess.run([*cmd, "--seed", "1"], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[0] == f"3 of 9 cells finished -> {out}/results.jsonl"
+    assert sorted(p.parent.name for p in out.rglob("results.json")) == ["seed1"] * 3
     stats = json.loads((out / "friedman.json").read_text())
     assert stats["ok"] is False and f"no Friedman test: {stats['reason']}" in run.stdout
     assert len((out / "results.jsonl").read_text().splitlines()) == 3 and not (out / "report.html").exists()

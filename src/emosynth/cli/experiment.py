@@ -40,12 +40,20 @@ def experiment(
         list[str] | None,
         typer.Option("--model", "-m", help="Run only this model's cells now (repeatable), say the cheaper one first."),
     ] = None,
+    seed: Annotated[
+        list[int] | None,
+        typer.Option("--seed", "-s", help="Run only this seed's cells now (repeatable)."),
+    ] = None,
     threads: Annotated[
         int | None,
         typer.Option(min=1, help="CPU threads per cell (default: all cores); fewer leave cores to another job."),
     ] = None,
 ) -> None:
-    """Run the grid (resuming), then the Friedman test over regimes and the report."""
+    """Run the grid (resuming), then the Friedman test over regimes and the report.
+
+    Several processes may run one experiment at once (say, one per core with --threads 1): each cell is locked while
+    it trains, and the others pass it by.
+    """
     try:
         from emosynth.experiment.config import ExperimentConfig
         from emosynth.experiment.runner import run_experiment
@@ -53,7 +61,7 @@ def experiment(
         config = ExperimentConfig.load(config_path, only=benchmark, treatments=treatment)
         root = output or Path("experiments") / config.name
         rows, stats = run_experiment(
-            config, root, limit=limit, only=benchmark, treatments=treatment, models=model, threads=threads
+            config, root, limit=limit, only=benchmark, treatments=treatment, models=model, threads=threads, seeds=seed
         )
         if report:
             from emosynth.report.build import build_report

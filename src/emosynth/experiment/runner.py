@@ -4,6 +4,7 @@ Layout of ``OUT`` (default ``experiments/<name>``)::
 
     config.yaml                     the configuration as run
     cells/<bench>/<model>/<treatment>/seed<k>/results.json
+    cells/<bench>/<model>/<treatment>/seed<k>.lock   held while a process trains that cell
     results.jsonl                   one line per finished cell (rebuilt from the cells)
     friedman.json                   the statistics over treatments (see ``stats``)
 """
@@ -14,11 +15,13 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
+from filelock import FileLock, Timeout
 
 from emosynth.data.io import read_records, records_sha256, sha256_file, write_atomic, write_jsonl
 from emosynth.data.paths import shown
@@ -148,6 +151,27 @@ def row(cell: Cell, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def claim(cell: Cell, root: Path) -> Iterator[bool]:
+    """Whether this process may train ``cell`` (True while it holds the cell's lock; False when another does).
+
+    The lock is an OS file lock, so a killed process lets go of it and the next run starts its half-done cell again;
+    two processes on one experiment (say, one per core) share out its cells instead of overwriting each other's.
+    """
+    where = cell.path(root)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(where.with_name(where.name + ".lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
 def run_experiment(
     config: ExperimentConfig,
     root: str | Path,
@@ -157,18 +181,23 @@ def run_experiment(
     treatments: Collection[str] | None = None,
     models: Collection[str] | None = None,
     threads: int | None = None,
+    seeds: Collection[int] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run every unfinished cell (at most ``limit`` this time; of the benchmarks in ``only``, the treatments in
-    ``treatments`` and the models in ``models`` if given, the config loaded with the same narrowing of benchmarks and
-    treatments), then rebuild ``results.jsonl`` and ``friedman.json`` over all finished cells.
+    ``treatments``, the models in ``models`` and the seeds in ``seeds`` if given, the config loaded with the same
+    narrowing of benchmarks and treatments), then rebuild ``results.jsonl`` and ``friedman.json`` over all finished
+    cells.
 
-    Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics. ``threads``
-    overrides the CPU threads of training (not a setting results are compared by: a machine shared with another job,
-    say an LLM pass on the other core, runs its cells on fewer).
+    Cells run seed by seed, so that a run stopped early leaves complete blocks for the statistics; a cell that another
+    process is training (``claim``) is left to it. ``threads`` overrides the CPU threads of training (not a setting
+    results are compared by: a machine shared with another job, say an LLM pass on the other core, runs its cells on
+    fewer).
     """
     root = Path(root)
-    if models is not None and (unknown := sorted(set(models) - set(config.models))):
-        raise ConfigError(f"model {', '.join(unknown)} is not in the grid; it has {', '.join(config.models)}")
+    for what, asked, grid in (("model", models, config.models), ("seed", seeds, config.seeds)):
+        if asked is not None and (unknown := sorted(set(asked) - set(grid))):
+            have = ", ".join(map(str, grid))
+            raise ConfigError(f"{what} {', '.join(map(str, unknown))} is not in the grid; it has {have}")
     root.mkdir(parents=True, exist_ok=True)
     check_same_settings(config, root, only, treatments)
     part = config.part(only, treatments)
@@ -205,19 +234,28 @@ def run_experiment(
             resolved["data_root"] = {b: shown(p) for b, p in roots.items()} if isinstance(roots, dict) else shown(roots)
         saved.write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
     # seed by seed: a run stopped part-way has whole blocks (every regime of a benchmark x model x seed) to test
-    wanted = [c for c in cells if models is None or c.model in models]
+    wanted = [c for c in cells if (models is None or c.model in models) and (seeds is None or c.seed in seeds)]
     todo = sorted((c for c in wanted if finished(c, root) is None), key=lambda c: c.seed)
     log.info("%d cells, %d finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
     if threads is not None:  # how the cells run, not what they are (config.yaml above is as written)
         config = config.model_copy(update={"training": config.training.model_copy(update={"threads": threads})})
-    for n, cell in enumerate(todo[:limit] if limit is not None else todo, start=1):
-        where = cell.path(root)
-        if where.exists():  # killed half-way: start the cell again from nothing
-            shutil.rmtree(where)
-        start = time.perf_counter()
-        log.info("[%d/%d] %s %s %s seed %d", n, len(todo), cell.benchmark, cell.model, cell.treatment, cell.seed)
-        run(cell, config, where)
-        log.info("done in %.0f s", time.perf_counter() - start)
+    ran = 0
+    for n, cell in enumerate(todo, start=1):
+        if limit is not None and ran >= limit:
+            break
+        name = f"{cell.benchmark} {cell.model} {cell.treatment} seed {cell.seed}"
+        with claim(cell, root) as mine:
+            if not mine or finished(cell, root) is not None:  # another process has it, or finished it meanwhile
+                log.info("[%d/%d] %s: another process is training it or has finished it", n, len(todo), name)
+                continue
+            where = cell.path(root)
+            if where.exists():  # killed half-way: start the cell again from nothing
+                shutil.rmtree(where)
+            start = time.perf_counter()
+            log.info("[%d/%d] %s", n, len(todo), name)
+            run(cell, config, where)
+            ran += 1
+            log.info("done in %.0f s", time.perf_counter() - start)
     return collect(config, root)
 
 
